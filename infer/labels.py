@@ -1,0 +1,32 @@
+"""The label set Hasila's model predicts (BIO over words).
+
+Entity labels name things; count labels mark the *minimal quantity expression* of a casualty
+figure («35», «ثمانية», «ضابطان», «العشرات»). See ``annotations/GUIDELINES.md``.
+"""
+
+from __future__ import annotations
+
+ENTITY_LABELS: tuple[str, ...] = ("PER", "ORG", "LOC", "DATE")
+COUNT_LABELS: tuple[str, ...] = ("KILLED", "WOUNDED")
+LABELS: tuple[str, ...] = ENTITY_LABELS + COUNT_LABELS
+
+# Fixed order so label ids never change between releases of the label set.
+BIO_TAGS: tuple[str, ...] = ("O",) + tuple(f"{p}-{lab}" for lab in LABELS for p in ("B", "I"))
+TAG2ID: dict[str, int] = {t: i for i, t in enumerate(BIO_TAGS)}
+ID2TAG: dict[int, str] = dict(enumerate(BIO_TAGS))
+
+
+def tag_label(tag: str) -> str | None:
+    """``"B-LOC"`` → ``"LOC"``; ``"O"`` → ``None``."""
+    if tag == "O":
+        return None
+    prefix, _, label = tag.partition("-")
+    if prefix not in ("B", "I") or label not in LABELS:
+        raise ValueError(f"unknown BIO tag {tag!r}; known: {', '.join(BIO_TAGS)}")
+    return label
+
+
+def check_label(label: str) -> str:
+    if label not in LABELS:
+        raise ValueError(f"unknown label {label!r}; known: {', '.join(LABELS)}")
+    return label
