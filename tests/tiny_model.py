@@ -109,13 +109,20 @@ def _fit(model, tokenizer, steps: int) -> None:
                 labels[i, j] = TAG2ID[tags[w]]
             previous = w
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    model.train()
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = model(**enc, labels=labels).loss
-        loss.backward()
-        opt.step()
-    model.eval()
+    # One thread: these matrices are tiny, and on a shared machine more threads only wait
+    # for each other (150 steps: ~1 s on one thread, 20+ s on two busy cores).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        model.train()
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = model(**enc, labels=labels).loss
+            loss.backward()
+            opt.step()
+        model.eval()
+    finally:
+        torch.set_num_threads(threads)
 
 
 def build_tiny_model(path: str | Path, *, train_steps: int = 0, max_positions: int = 64, seed: int = 0) -> Path:

@@ -1,0 +1,196 @@
+"""Throughput of the hasila-extract path against a naive transformers pipeline.
+
+    python benchmarks/bench_extract.py --model models/hasila-ner --articles examples/articles.jsonl --n 200
+
+Both sides read the same articles with the same model and end with incidents:
+
+- hasila: ``Extractor.extract`` (normalize → words → windowed, length-sorted batches → decode →
+  assembly → records) and JSONL serialization, as the command runs it;
+- naive: ``transformers.pipeline("token-classification", aggregation_strategy="first")``
+  over the normalized texts (one call with ``batch_size``, windows via ``stride``), its
+  character spans turned into entities and passed to the same assembly.
+
+Reported: articles/s and sub-word tokens/s (tokens counted once, outside the timing), then a
+cProfile of one hasila pass summarized by stage, and the top functions. ``--n`` repeats the
+articles file as needed. Figures depend on the machine; say which when you report them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import itertools
+import json
+import platform
+import pstats
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def load_articles(path: Path, n: int) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not rows:
+        sys.exit(f"{path}: no articles")
+    out = []
+    for i, row in enumerate(itertools.islice(itertools.cycle(rows), n)):
+        out.append({**row, "id": f"{row.get('id', 'doc')}#{i}"})
+    return out
+
+
+def count_tokens(clf, articles: list[dict]) -> int:
+    from hasila.infer.normalize import normalize
+    from hasila.infer.tokenize import split_words
+
+    total = 0
+    for a in articles:
+        text = normalize(a["text"]).text
+        words = [text[s:e] for s, e in split_words(text)]
+        if words:
+            total += len(clf.tokenizer(words, is_split_into_words=True, add_special_tokens=False, verbose=False)["input_ids"])
+    return total
+
+
+def run_hasila(extractor, articles: list[dict]) -> int:
+    from hasila.infer.inputs import InputReader
+    from hasila.infer.records import dumps
+
+    sink = io.StringIO()
+    incidents = 0
+    docs = InputReader().docs_from_objects(articles)
+    for record in extractor.extract(docs):
+        sink.write(dumps(record) + "\n")
+        incidents += len(record["incidents"])
+    return incidents
+
+
+def run_naive(nlp, articles: list[dict], batch_size: int, stride: int) -> int:
+    import datetime as dt
+
+    from hasila.infer.assembly import assemble_incidents
+    from hasila.infer.normalize import normalize
+    from hasila.infer.types import Entity, Span
+
+    norms = [normalize(a["text"]) for a in articles]
+    outputs = nlp([n.text for n in norms], batch_size=batch_size, stride=stride, aggregation_strategy="first")
+    incidents = 0
+    for a, norm, groups in zip(articles, norms, outputs):
+        entities = [Entity(g["entity_group"], Span(g["start"], g["end"], norm.text[g["start"]:g["end"]], float(g["score"])))
+                    for g in groups]
+        date = dt.date.fromisoformat(a["date"][:10]) if a.get("date") else None
+        incidents += len(assemble_incidents(norm, entities, date))
+    return incidents
+
+
+STAGES = (  # (stage, file suffix, function name): cumulative time of these functions
+    ("normalize", "infer/normalize.py", "normalize"),
+    ("split words", "infer/tokenize.py", "split_words"),
+    ("model (all)", "infer/model.py", "predict"),
+    ("  tokenizer", "transformers/tokenization_utils_base.py", "__call__"),
+    ("  forward passes", "infer/model.py", "_run_windows"),
+    ("decode", "infer/decode.py", "decode_entities"),
+    ("to original offsets", "infer/decode.py", "entity_to_original"),
+    ("assembly", "infer/assembly.py", "assemble_incidents"),
+    ("record + check", "infer/records.py", "ok_record"),
+    ("record check", "infer/records.py", "check_record"),
+    ("JSON", "infer/records.py", "dumps"),
+)
+
+
+def stage_summary(stats: pstats.Stats, total: float) -> list[tuple[str, float, float]]:
+    rows = []
+    for name, suffix, func in STAGES:
+        t = sum(v[3] for (f, _, fn), v in stats.stats.items() if fn == func and f.replace("\\", "/").endswith(suffix))
+        rows.append((name, t, 100.0 * t / total if total else 0.0))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", help="model folder (default: $HASILA_MODEL, else models/hasila-ner)")
+    p.add_argument("--articles", type=Path, default=REPO / "examples" / "articles.jsonl", help="JSONL of {id, text, date?}")
+    p.add_argument("--n", type=int, default=64, help="number of articles (the file is repeated as needed)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--repeats", type=int, default=1, help="timed passes per side (the best is reported)")
+    p.add_argument("--top", type=int, default=20, help="functions to list from the profile")
+    p.add_argument("--no-naive", action="store_true", help="skip the transformers pipeline baseline")
+    p.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = p.parse_args(argv)
+
+    import torch
+    from transformers import pipeline
+
+    from hasila.infer.model import TokenClassifier, find_model
+    from hasila.infer.pipeline import Extractor
+
+    model_path = find_model(args.model)
+    clf = TokenClassifier.load(model_path, device=args.device, batch_size=args.batch_size)
+    extractor = Extractor(clf, batch_size=args.batch_size)
+    articles = load_articles(args.articles, args.n)
+    tokens = count_tokens(clf, articles)
+    chars = sum(len(a["text"]) for a in articles)
+    device = clf.device
+    print(f"model {model_path} ({clf.info.name}, sha256 {str(clf.info.sha256)[:12]}), device {device}, "
+          f"torch threads {torch.get_num_threads()}, {platform.processor() or platform.machine()}")
+    if device.startswith("cuda"):
+        print(f"GPU {torch.cuda.get_device_name(device)}")
+    print(f"{len(articles)} articles, {chars:,} characters, {tokens:,} sub-word tokens; batch size {args.batch_size}")
+
+    def timed(fn):
+        best, result = float("inf"), None
+        for _ in range(args.repeats):
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            result = fn()
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            best = min(best, time.perf_counter() - t0)
+        return best, result
+
+    run_hasila(extractor, articles[: min(8, len(articles))])  # warm-up
+    t_h, inc_h = timed(lambda: run_hasila(extractor, articles))
+    figures = {"device": device, "articles": len(articles), "tokens": tokens, "batch_size": args.batch_size,
+               "hasila": {"seconds": t_h, "articles_per_s": len(articles) / t_h, "tokens_per_s": tokens / t_h,
+                          "incidents": inc_h}}
+    print(f"\nhasila-extract path : {t_h:8.3f} s  {len(articles) / t_h:9.1f} articles/s  {tokens / t_h:11.0f} tokens/s  "
+          f"({inc_h} incidents)")
+
+    if not args.no_naive:
+        nlp = pipeline("token-classification", model=clf.model, tokenizer=clf.tokenizer,
+                       device=torch.device(device))
+        stride = min(128, clf.window // 4)
+        run_naive(nlp, articles[: min(8, len(articles))], args.batch_size, stride)  # warm-up
+        t_n, inc_n = timed(lambda: run_naive(nlp, articles, args.batch_size, stride))
+        figures["naive"] = {"seconds": t_n, "articles_per_s": len(articles) / t_n, "tokens_per_s": tokens / t_n,
+                            "incidents": inc_n, "stride": stride}
+        print(f"naive pipeline      : {t_n:8.3f} s  {len(articles) / t_n:9.1f} articles/s  {tokens / t_n:11.0f} tokens/s  "
+              f"({inc_n} incidents)   speed-up x{t_n / t_h:.2f}")
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    t0 = time.perf_counter()
+    run_hasila(extractor, articles)
+    total = time.perf_counter() - t0
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    print(f"\nwhere the time goes (one profiled hasila pass, {total:.3f} s; profiling adds overhead):")
+    stages = stage_summary(stats, total)
+    for name, t, share in stages:
+        print(f"  {name:<22} {t:8.3f} s  {share:5.1f} %")
+    figures["profile"] = {name.strip(): round(t, 4) for name, t, _ in stages}
+    print(f"\ntop {args.top} functions by own time:")
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
+    print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[-6000:])
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,879 @@
+"""Incident assembly: the model's spans of one article → incident records.
+
+``assemble_incidents(norm, entities, article_date) -> list[Incident]``
+
+``entities`` carry offsets into ``norm.text`` (the normalized text the model read); every span
+of the returned incidents is in ORIGINAL offsets (``norm.original_span``), so
+``span.text == norm.original[start:end]``. Only KILLED/WOUNDED spans (called *figures* below)
+create incidents; other numbers never do. Cue words are matched on ``fold_letters(norm.text)``.
+
+Rules, in the order they are applied (the tests in tests/test_assembly.py follow them):
+
+1. **Page furniture.** Entities after ``content_end`` (comments, related titles, tags…) or
+   inside a furniture span (ad markers, «اقرأ أيضا» lines) are ignored. Sentences come from
+   ``split_sentences`` over the content, clauses from ``split_clauses``.
+2. **Figures.** Each figure is read with ``parse_quantity(span, before, after)`` with up to
+   four words of its sentence on each side (so «على الأقل», «ما لا يقل عن» are seen). A figure
+   that cannot be read is dropped and listed in ``extra["unread_counts"]`` of the incidents of
+   its sentence.
+3. **Cumulative statistics** are not incidents: a figure whose clause has «منذ» followed
+   (within two words) by a long period — a year, month name, «العام», «الشهر», «أسبوع»,
+   «الحرب», «اندلاع»… («1362 قتيلاً منذ آذار 2019», «منذ بداية العام») — or «خلال» + a period of
+   a week or more («خلال الشهر الماضي»). «منذ صباح اليوم», «منذ يومين», «منذ بدء الهجوم» are
+   the event's own toll and stay. Subsets of a cumulative figure go with it.
+4. **Breakdowns.** A figure T followed (same sentence or the next) by two or more figures of
+   the same label, each with its own place, date or named victim, whose values add up exactly
+   to T: T is a total over several events («35 … 27 في ريف حمص … و8 في ريف دير الزور»). ACLED
+   codes one row per event, so the parts become the incidents (``extra["of_total"]`` = T) and
+   T is not an incident: nothing is counted twice. Parts split by place are separate events;
+   parts split by victim side are one event (same ``event_group``).
+5. **Subsets.** A figure after «بينهم», «من بينهم», «منهم», «بينهن», «معظمهم», «غالبيتهم» …
+   or followed by «منهم» («3 منهم ضباط») is a part of the nearest earlier figure of the same
+   label (in its sentence, or the previous sentence when it opens its sentence) that is not
+   smaller: it goes to ``extra["parts"]`` of that incident and never makes its own. Figures
+   that continue a list of parts («بينهم 6 ضباط و4 عناصر», joined by «و»/«،», no new casualty
+   verb, no different named side) are parts too while the parts stay within the whole. When no
+   such whole exists the figure is an ordinary one.
+6. **Updates.** A figure right after «ارتفع/ارتفعت/ليرتفع/وصل/بلغ … إلى [نحو …]» updates
+   the latest earlier incident with the same label, a compatible victim and a compatible
+   place (see 7b): the new figure replaces the old one, which goes to
+   ``extra["superseded"]`` (ACLED overwrites a rising toll); the evidence grows to cover both.
+   Without such an incident it is an ordinary figure.
+7. **Grouping.** Within a sentence, figures in text order fill incidents: a figure joins the
+   current incident unless that incident already has a figure of its label, or their victims
+   conflict (civilians vs combatants, or two different named sides — names compared with
+   ``actors.actor_key``, so «قوات النظام» = «قوات الأسد»), or both have their own and different
+   places. So «مقتل 43 مدنيا وإصابة 173» is one incident, and «قتل 5 من قوات النظام و3 من
+   عناصر التنظيم» is two: the schema has one killed figure per incident, so there is one
+   incident per victim side, and incidents from one sentence share ``extra["event_group"]``
+   (the same event: UCDP's deaths_a/deaths_b, ACLED's one row) unless they were split by
+   place. A sentence whose first figure is followed by «آخرين/آخرون» («وأصيب 3 آخرون»)
+   continues the previous sentence's first incident that lacks that label.
+   7b. **Repeats.** An incident whose figures equal an earlier incident's (same label, same
+   value, at least one in common) from another sentence, with no conflicting victim and no
+   disjoint place (place names compared without «ريف», «مدينة», «شرقي»…), is the same report
+   told again — typically the headline and the lead. They become one incident built on the
+   later (more detailed) telling; the earlier figures go to ``extra["repeats"]``.
+8. **Victim** (see ``actors.find_victim``): the named side after the figure (the ORG after
+   «من»/«في صفوف», else the group noun phrase), else the people noun («مدنيا»), else the side
+   named before it («قتلى قوات النظام»). A named victim wins over a people noun. When the
+   figure names no side or only combatants («7 عناصر»), the ORG attacked in the sentence
+   («هجوم على قوات النظام», «نقطة لقوات النظام»; ``actors.find_targets``) — or in the attack
+   an earlier sentence told, when this one refers back to it — is the victim, unless it is
+   the attacker. Civilians stay civilians. The parts of a breakdown take their total's
+   victim and attacker when they name none.
+9. **Location**: the figure's own LOC (after it, before the next figure, in its clause), else
+   the first LOC of the sentence introduced by a place word («في», «ب…», «قرب», «شمال»…), else
+   the sentence's first LOC, else the location of the nearest of the three previous sentences
+   that has one. LOCs chained right after it («… بريف دير الزور الشرقي») are the context, in
+   ``extra["location_context"]``: the first LOC of the chain is the most specific.
+10. **Date**: the DATE of the sentence nearest to the figure, else the nearest DATE before it
+    in the article; DATEs after «منذ» are periods, not event dates. Resolved with
+    ``resolve_date`` against the article date.
+11. **Source**: the reporting name (``actors.find_sources``) nearest before the figure in its
+    sentence, else the first one after it in the sentence, else the paragraph's first, else the
+    article's first (its main attribution). A perpetrator's claim channel («وكالة أعماق») is
+    a source like any other.
+12. **Perpetrator**: the attacker named by a cue in the sentence (``actors.find_perpetrators``)
+    nearest to the figure, never the victim (by ``actor_key``: «تنظيم داعش» is not the
+    perpetrator of «التنظيم»'s losses) nor, unless it claims the attack, the source; when the
+    sentence names none but refers back to an attack («في الهجوم», «خلال الاشتباكات»), the one
+    named in the nearest of the three previous sentences. Failing that, for combatant
+    casualties of a two-sided event, the other side's named victim (each side's dead were
+    caused by the other; ``extra["perpetrator_is_other_side"]``). Else null.
+13. **Evidence** is the hull of the sentences the figures came from (and the figure spans).
+    Fields taken from other sentences are listed in ``extra["inherited"]``.
+14. **Confidence** = s · (0.5 + 0.1 · n), times 0.8 when no figure has a value (vague «عدد
+    من»): s is the mean model score of the incident's figures (1.0 for spans without a score,
+    i.e. hand-made ones), n the number of the five fields victim, perpetrator, location, date,
+    source that were found. A certain figure with everything found scores s; a bare figure
+    half of it.
+
+``Incident.extra`` keys (written next to the schema's fields by ``Incident.to_json``):
+``event_group`` (int, always: equal numbers = one event), ``parts`` (subset counts),
+``of_total`` (list of the totals a breakdown part belongs to), ``superseded`` (earlier tolls
+an update replaced), ``repeats`` (the same figures told earlier), ``location_context`` (spans
+of the enclosing places), ``unread_counts`` (figures ``parse_quantity`` refused),
+``inherited`` (fields taken from other sentences), ``perpetrator_is_other_side``. Count
+entries carry their ``label``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from .actors import (
+    Mention,
+    Victim,
+    actor_key,
+    find_perpetrators,
+    find_sources,
+    find_targets,
+    find_victim,
+    has_attack_anaphora,
+    victims_conflict,
+    words_in,
+)
+from .dates import MONTHS, resolve_date
+from .furniture import furniture
+from .labels import COUNT_LABELS
+from .normalize import NormalizedText, fold_letters
+from .quantity import QuantityError, parse_quantity
+from .sentences import paragraph_starts, split_clauses, split_sentences
+from .types import Count, DateRef, Entity, HasilaError, Incident, Quantity, Span
+
+__all__ = ["assemble_incidents"]
+
+log = logging.getLogger(__name__)
+
+_CONTEXT_WORDS = 4
+_LOOKBACK_SENTENCES = 3
+
+
+def _cue(pattern: str) -> re.Pattern[str]:
+    return re.compile(fold_letters(pattern))
+
+
+_MONTH_WORDS = "|".join(sorted({re.escape(fold_letters(m)) for m in MONTHS}, key=len, reverse=True))
+_LONG_PERIOD = (
+    r"(?:ال)?(?:عام|سنة|سنوات|أعوام|شهر|أشهر|شهور|أسبوع|أسابيع|أسبوعين|شهرين|عامين|سنتين|حرب|ثورة|"
+    r"أزمة|نزاع|صراع|أحداث)|اندلاع|انطلاق|" + _MONTH_WORDS + r"|\d{4}"
+)
+_CUMULATIVE = _cue(
+    rf"(?<!\w)(?:منذ\s+(?:\w+\s+){{0,2}}?(?:{_LONG_PERIOD})"
+    r"|خلال\s+(?:ال)?(?:عام|سنة|سنوات|أعوام|شهر|أشهر|شهور|أسبوع|أسابيع|أسبوعين|شهرين|عامين|سنتين))(?!\w)"
+)
+_QUALIFIER_WORDS = r"(?:(?:نحو|حوالي|حوالى|قرابة|زهاء|أكثر|أقل|من|ما|لا|يقل|يزيد|عن|على|الأقل|يقارب)\s+){0,4}"
+_UPDATE = _cue(
+    r"(?<!\w)(?:و|ف|ل)?(?:ارتفع|ارتفعت|يرتفع|ترتفع|وصل|وصلت|يصل|تصل|بلغ|بلغت|يبلغ|تبلغ|رفع|ترفع|يرفع)"
+    rf"(?!\w)[^.!?؟]*?(?<!\w)(?:إلى|الى)\s+{_QUALIFIER_WORDS}$"
+)
+_PART_BEFORE = _cue(
+    r"(?<!\w)(?:و|ف)?(?:من\s+)?(?:بينهم|بينهن|بينهما|بينها|منهم|منهن|منهما|ضمنهم|ضمنهن|معظمهم|معظمهن|"
+    rf"أغلبهم|أغلبهن|غالبيتهم|غالبيتهن|أكثرهم)\s+{_QUALIFIER_WORDS}$"
+)
+_PART_AFTER = _cue(r"^\s*(?:\w+\s+)?(?:منهم|منهن|منهما|من\s+بينهم)(?!\w)")
+_OTHERS_AFTER = _cue(r"^\s*(?:\w+\s+)?(?:آخرين|آخرون|آخر|أخرى|أخريات)(?!\w)")
+_NEW_CASUALTY_VERB = _cue(
+    r"(?<!\w)(?:و|ف)?(?:قتل|قتلت|مقتل|أصيب|أصيبت|إصابة|جرح|جرحت|سقوط|سقط|استشهد|لقي|لقوا|مصرع)(?!\w)"
+)
+_PLACE_WORDS = _cue(
+    r"(?<!\w)(?:في|ب|قرب|بالقرب|عند|شمال|جنوب|شرق|غرب|شمالي|جنوبي|شرقي|غربي|محيط|أطراف|ريف|داخل|"
+    r"مدينة|بلدة|قرية|بادية|منطقة|محافظة|حي|على\s+طريق|طريق|وسط|ضواحي)\s*$"
+)
+_HQ_WORDS = _cue(r"(?<!\w)(?:ومقره|مقره|ومقرها|مقرها|ومركزه|مركزه|ومقرّه)\s*$")
+# «المعارك المستمرة منذ 2 آذار»: the period belongs to a noun, not to the figure.
+_PERIOD_OF_NOUN = _cue(
+    r"(?<!\w)(?:ال)?(?:مستمر|مستمرة|دائر|دائرة|متواصل|متواصلة|التي|الذي|اندلعت|اندلع|بدأت|بدأ|تدور|يدور|"
+    r"تتواصل|يتواصل|تستمر|يستمر)\s+$"
+)
+_SINCE_BEFORE = _cue(r"(?<!\w)منذ\s+(?:\w+\s+){0,2}$")
+
+
+@dataclass
+class _Sentence:
+    index: int
+    start: int
+    end: int
+    paragraph: int
+    clauses: list[tuple[int, int]]
+    entities: list[Entity] = field(default_factory=list)
+    figures: list["_Figure"] = field(default_factory=list)
+    sources: list[Mention] = field(default_factory=list)
+    perpetrators: list[Mention] = field(default_factory=list)
+    targets: list[Mention] = field(default_factory=list)
+    locations: list[Entity] = field(default_factory=list)
+    dates: list[Entity] = field(default_factory=list)
+
+    def clause_of(self, pos: int) -> tuple[int, int]:
+        for s, e in self.clauses:
+            if s <= pos < e:
+                return s, e
+        return self.start, self.end
+
+
+@dataclass
+class _Figure:
+    entity: Entity
+    sentence: _Sentence
+    clause: tuple[int, int]
+    quantity: Quantity
+    role: str = "event"  # event | cumulative | part | total | update
+    victim: Victim | None = None
+    place: Entity | None = None  # the figure's own LOC
+    own_date: Entity | None = None
+    whole: "_Figure | None" = None
+    parts: list["_Figure"] = field(default_factory=list)
+    of_total: "_Figure | None" = None
+    split_by_place: bool = False
+    others: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.entity.label
+
+    @property
+    def start(self) -> int:
+        return self.entity.start
+
+    @property
+    def end(self) -> int:
+        return self.entity.end
+
+    @property
+    def value(self) -> int | None:
+        return self.quantity.value
+
+
+@dataclass
+class _Slot:
+    figures: dict[str, _Figure]
+    group: int
+    superseded: list[_Figure] = field(default_factory=list)
+    repeats: list[_Figure] = field(default_factory=list)
+    sentences: set[int] = field(default_factory=set)
+
+    @property
+    def first(self) -> _Figure:
+        return min(self.figures.values(), key=lambda f: f.start)
+
+    def victim(self) -> Victim | None:
+        victims = [f.victim for f in sorted(self.figures.values(), key=lambda f: f.start) if f.victim]
+        named = [v for v in victims if v.named]
+        return named[0] if named else (victims[0] if victims else None)
+
+    def place(self) -> Entity | None:
+        for f in sorted(self.figures.values(), key=lambda f: f.start):
+            if f.place is not None:
+                return f.place
+        return None
+
+
+# ----------------------------------------------------------------------------------------
+
+
+def _check_entities(norm: NormalizedText, entities: Sequence[Entity]) -> None:
+    n = len(norm.text)
+    for k, e in enumerate(entities):
+        if not isinstance(e, Entity):
+            raise HasilaError(f"entity #{k} is a {type(e).__name__}, not an Entity")
+        if not 0 <= e.start <= e.end <= n:
+            raise HasilaError(
+                f"entity #{k} {e.label} [{e.start}, {e.end}) lies outside the normalized text (length {n})"
+            )
+        if norm.text[e.start : e.end] != e.text:
+            raise HasilaError(
+                f"entity #{k} {e.label} [{e.start}, {e.end}) says {e.text!r} but the normalized text there is "
+                f"{norm.text[e.start:e.end]!r} (entities must carry offsets into norm.text)"
+            )
+
+
+def _overlaps(s: int, e: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(s < fe and fs < e for fs, fe in spans)
+
+
+def _context(text: str, folded: str, sent: _Sentence, ent: Entity) -> tuple[str, str]:
+    before = words_in(text, folded, sent.start, ent.start)[-_CONTEXT_WORDS:]
+    after = words_in(text, folded, ent.end, sent.end)[:_CONTEXT_WORDS]
+    b = text[before[0].start : ent.start] if before else ""
+    a = text[ent.end : after[-1].end] if after else ""
+    return b, a
+
+
+def _build_sentences(text: str, cut: int, entities: Sequence[Entity]) -> list[_Sentence]:
+    paras = paragraph_starts(text)
+    sentences = [
+        _Sentence(i, s, e, bisect_right(paras, s) - 1, split_clauses(text, s, e))
+        for i, (s, e) in enumerate(split_sentences(text[:cut]))
+    ]
+    starts = [s.start for s in sentences]
+    for ent in entities:
+        k = bisect_right(starts, ent.start) - 1
+        if k >= 0 and ent.start < sentences[k].end:
+            sentences[k].entities.append(ent)
+    return sentences
+
+
+def _read_figures(text: str, folded: str, sent: _Sentence, unread: dict[int, list[Entity]]) -> None:
+    figs = sorted((e for e in sent.entities if e.label in COUNT_LABELS), key=lambda e: (e.start, e.end))
+    for ent in figs:
+        if ent.start == ent.end:
+            continue
+        before, after = _context(text, folded, sent, ent)
+        try:
+            quantity = parse_quantity(ent.text, before, after)
+        except QuantityError as exc:
+            log.debug("figure %r at %d not read: %s", ent.text, ent.start, exc)
+            unread.setdefault(sent.index, []).append(ent)
+            continue
+        sent.figures.append(_Figure(ent, sent, sent.clause_of(ent.start), quantity))
+
+
+def _is_cumulative(folded: str, start: int, end: int) -> bool:
+    """Rule 3: the clause counts over a long period («منذ آذار 2019», «خلال الشهر الماضي»)."""
+    for m in _CUMULATIVE.finditer(folded, start, end):
+        if not _PERIOD_OF_NOUN.search(folded[max(start, m.start() - 30) : m.start()]):
+            return True
+    return False
+
+
+def _first_entity(entities: Sequence[Entity], label: str, start: int, end: int) -> Entity | None:
+    for e in entities:
+        if e.label == label and start <= e.start < end:
+            return e
+    return None
+
+
+def _describe_figures(text: str, folded: str, sent: _Sentence, entities: Sequence[Entity]) -> None:
+    """Role cues, victim and own place/date of each figure of the sentence."""
+    figs = sent.figures
+    for k, f in enumerate(figs):
+        cs, ce = f.clause
+        nxt = figs[k + 1].start if k + 1 < len(figs) else sent.end
+        limit = min(nxt, ce) if nxt > f.end else ce
+        head = folded[cs : f.start]
+        if _is_cumulative(folded, cs, ce):
+            f.role = "cumulative"
+        elif _UPDATE.search(head):
+            f.role = "update"
+        elif _PART_BEFORE.search(folded[sent.start : f.start]) or _PART_AFTER.match(folded[f.end : sent.end]):
+            f.role = "part"
+        f.others = bool(_OTHERS_AFTER.match(folded[f.end : sent.end]))
+        f.victim = find_victim(text, folded, f.entity, (cs, ce), limit, entities)
+        f.place = _first_entity(sent.entities, "LOC", f.end, max(f.end, limit))
+        f.own_date = _first_entity(sent.entities, "DATE", f.end, max(f.end, limit))
+
+
+def _same_text(folded: str, a: Entity | None, b: Entity | None) -> bool:
+    return a is not None and b is not None and folded[a.start : a.end] == folded[b.start : b.end]
+
+
+def _find_breakdowns(all_figs: list[_Figure], folded: str) -> None:
+    """Rule 4: a total followed by located/sided parts that add up to it exactly."""
+    for i, total in enumerate(all_figs):
+        if total.role in ("cumulative", "update", "total") or total.of_total or total.value is None:
+            continue
+        parts: list[_Figure] = []
+        running = 0
+        for f in all_figs[i + 1 :]:
+            if f.sentence.index > total.sentence.index + 1:
+                break
+            if f.label != total.label:
+                continue
+            if f.role in ("cumulative", "update", "total") or f.of_total or f.value is None:
+                break
+            running += f.value
+            parts.append(f)
+            if running >= total.value:
+                break
+        if len(parts) < 2 or running != total.value:
+            continue
+        by_place = all(p.place is not None or p.own_date is not None for p in parts)
+        by_side = all(p.victim is not None and p.victim.named for p in parts)
+        if not (by_place or by_side):
+            continue
+        if by_place and len({folded[p.place.start : p.place.end] if p.place else "" for p in parts}) < len(parts) and not by_side:
+            continue
+        total.role = "total"
+        for p in parts:
+            p.role = "event"
+            p.of_total = total
+            p.split_by_place = by_place
+
+
+def _attach_parts(all_figs: list[_Figure], text: str, folded: str) -> None:
+    """Rule 5: subsets stay inside their whole; part lists continue while they fit."""
+    for i, f in enumerate(all_figs):
+        if f.role != "part" or f.whole is not None:
+            continue
+        whole = None
+        for g in reversed(all_figs[:i]):
+            same_sentence = g.sentence is f.sentence
+            opens_sentence = f.sentence.index == g.sentence.index + 1 and not any(
+                h.sentence is f.sentence and h.start < f.start for h in all_figs[:i]
+            )
+            if not (same_sentence or opens_sentence):
+                break
+            if g.label != f.label or g.role == "part" or g.of_total is not None:
+                continue
+            if g.value is not None and f.value is not None and f.value > g.value:
+                continue
+            whole = g
+            break
+        if whole is None:
+            f.role = "event"
+            continue
+        f.whole = whole
+        whole.parts.append(f)
+        # Continuations: «بينهم 6 ضباط و4 عناصر».
+        used = sum(p.value or 0 for p in whole.parts)
+        prev = f
+        for g in all_figs[i + 1 :]:
+            if g.sentence is not f.sentence or g.label != f.label or g.role != "event" or g.of_total:
+                break
+            gap = folded[prev.end : g.start]
+            if _NEW_CASUALTY_VERB.search(gap) or not re.search(r"(?:^|\s)و\s*$|[،,]\s*$", gap):
+                break
+            if victims_conflict(whole.victim, g.victim, text):
+                break
+            if whole.value is not None and (g.value is None or used + g.value > whole.value):
+                break
+            g.role = "part"
+            g.whole = whole
+            whole.parts.append(g)
+            used += g.value or 0
+            prev = g
+
+
+def _drop_parts_of_cumulative(all_figs: list[_Figure]) -> None:
+    for f in all_figs:
+        if f.role == "part" and f.whole is not None and f.whole.role == "cumulative":
+            f.role = "cumulative"
+
+
+def _build_slots(sentences: list[_Sentence], text: str, folded: str) -> list[_Slot]:
+    """Rule 7: figures → incidents, in text order."""
+    slots: list[_Slot] = []
+    group = -1
+    previous: list[_Slot] = []  # the incidents of the last sentence that had figures
+    for sent in sentences:
+        figs = [f for f in sent.figures if f.role in ("event", "update")]
+        current: _Slot | None = None
+        here: list[_Slot] = []
+        for k, f in enumerate(figs):
+            if k == 0 and f.others and f.role == "event" and previous and \
+                    sent.index - max(previous[-1].sentences) <= 2:
+                # «وأصيب 3 آخرون»: the figure continues the previous sentence's event.
+                target = next((p for p in previous if f.label not in p.figures
+                               and not victims_conflict(p.victim(), f.victim, text)), None)
+                if target is not None:
+                    target.figures[f.label] = f
+                    target.sentences.add(sent.index)
+                    current = target
+                else:
+                    current = _Slot({f.label: f}, previous[0].group, sentences={sent.index})
+                    slots.append(current)
+                here.append(current)
+                continue
+            split_place = (
+                current is not None
+                and f.place is not None
+                and current.place() is not None
+                and not _same_text(folded, f.place, current.place())
+            )
+            joins = (
+                current is not None
+                and f.role == "event"
+                and all(g.role == "event" for g in current.figures.values())
+                and f.label not in current.figures
+                and not victims_conflict(current.victim(), f.victim, text)
+                and not split_place
+                and f.of_total is None
+                and all(g.of_total is None for g in current.figures.values())
+            )
+            if joins:
+                current.figures[f.label] = f
+                continue
+            new_event = current is None or split_place or (f.of_total is not None and f.split_by_place)
+            if new_event:
+                group += 1
+            current = _Slot({f.label: f}, group, sentences={sent.index})
+            slots.append(current)
+            here.append(current)
+        if here:
+            previous = here
+    return slots
+
+
+def _merge_updates(slots: list[_Slot], sentences: list[_Sentence], text: str, folded: str) -> list[_Slot]:
+    """Rule 6: an update replaces the figure of the latest compatible earlier incident."""
+    out: list[_Slot] = []
+    for slot in slots:
+        update = next((f for f in slot.figures.values() if f.role == "update"), None)
+        target = None
+        if update is not None:
+            mine = _place_words(slot, sentences, text, folded)
+            for cand in reversed(out):
+                old = cand.figures.get(update.label)
+                if old is None or victims_conflict(cand.victim(), update.victim, text):
+                    continue
+                theirs = _place_words(cand, sentences, text, folded)
+                if mine and theirs and not mine & theirs:
+                    continue
+                target = cand
+                break
+        if target is None:
+            out.append(slot)
+            continue
+        for label, f in slot.figures.items():
+            old = target.figures.get(label)
+            if old is not None and f.role == "update":
+                target.superseded.append(old)
+                target.figures[label] = f
+            elif old is None:
+                target.figures[label] = f
+        target.superseded.extend(slot.superseded)
+        target.sentences |= slot.sentences
+    return out
+
+
+_GENERIC_PLACE_WORDS = frozenset(
+    fold_letters(w)
+    for w in "ريف بادية مدينة بلدة قرية منطقة محافظة حي محيط أطراف شرق غرب شمال جنوب شرقي غربي شمالي جنوبي "
+    "الشرقي الغربي الشمالي الجنوبي الشرقية الغربية الشمالية الجنوبية وسط قرب".split()
+)
+
+
+def _place_words(slot: _Slot, sentences: list[_Sentence], text: str, folded: str) -> set[str]:
+    loc, loc_sent, _ = _choose_location(slot, sentences, folded)
+    if loc is None or loc_sent is None:
+        return set()
+    out = set()
+    for e in [loc] + _location_chain(loc, loc_sent, text, folded):
+        for w in words_in(text, folded, e.start, e.end):
+            key = w.key
+            for p in ("بال", "وال", "ال", "ب", "و"):
+                if key.startswith(p) and len(key) - len(p) >= 3:
+                    key = key[len(p):]
+                    break
+            if w.is_letters and key not in _GENERIC_PLACE_WORDS and w.key not in _GENERIC_PLACE_WORDS:
+                out.add(key)
+    return out
+
+
+def _merge_repeats(slots: list[_Slot], sentences: list[_Sentence], text: str, folded: str) -> list[_Slot]:
+    """Rule 7b: the same figures told again (a headline and its lead) are one incident."""
+    out: list[_Slot] = []
+    places = {id(slot): _place_words(slot, sentences, text, folded) for slot in slots}
+    for slot in slots:
+        target = None
+        if not any(f.of_total for f in slot.figures.values()):
+            mine = places[id(slot)]
+            for cand in out:
+                common = set(cand.figures) & set(slot.figures)
+                if (
+                    not common
+                    or cand.group == slot.group
+                    or any(f.of_total for f in cand.figures.values())
+                    or any(cand.figures[k].value is None or cand.figures[k].value != slot.figures[k].value for k in common)
+                    or victims_conflict(cand.victim(), slot.victim(), text)
+                ):
+                    continue
+                theirs = places[id(cand)]
+                if mine and theirs and not mine & theirs:
+                    continue
+                target = cand
+                places[id(cand)] = theirs | mine
+                break
+        if target is None:
+            out.append(slot)
+            continue
+        for label, f in slot.figures.items():
+            if label in target.figures:
+                target.repeats.append(target.figures[label])
+            target.figures[label] = f
+        target.superseded.extend(slot.superseded)
+        target.repeats.extend(slot.repeats)
+        target.sentences |= slot.sentences
+        old_group = slot.group
+        for other in slots:
+            if other.group == old_group:
+                other.group = target.group
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Fields of an incident.
+
+
+def _sentence_locations(sent: _Sentence, folded: str) -> list[Entity]:
+    out = []
+    for e in sent.entities:
+        if e.label != "LOC":
+            continue
+        head = folded[max(sent.start, e.start - 30) : e.start]
+        if _HQ_WORDS.search(head):
+            continue  # «ومقره بريطانيا»: where the source sits, not the event
+        out.append(e)
+    return sorted(out, key=lambda e: e.start)
+
+
+def _event_location(sent: _Sentence, folded: str) -> Entity | None:
+    for e in sent.locations:
+        head = folded[max(sent.start, e.start - 20) : e.start]
+        key = folded[e.start : e.end]
+        if _PLACE_WORDS.search(head) or key.startswith(("ب", "في")):
+            return e
+    return sent.locations[0] if sent.locations else None
+
+
+def _location_chain(loc: Entity, sent: _Sentence, text: str, folded: str) -> list[Entity]:
+    chain: list[Entity] = []
+    prev = loc
+    for e in sent.locations:
+        if e.start < prev.end:
+            continue
+        gap_words = words_in(text, folded, prev.end, e.start)
+        gap = folded[prev.end : e.start]
+        if (
+            len(gap_words) > 3
+            or re.search(r"[.،,؛;:!?؟()\[\]]", gap)
+            or any(w.key in ("و", "او", "أو") for w in gap_words)
+            or folded[e.start] == "و"
+        ):
+            break
+        chain.append(e)
+        prev = e
+    return chain
+
+
+def _sentence_dates(sent: _Sentence, folded: str) -> list[Entity]:
+    out = []
+    for e in sent.entities:
+        if e.label != "DATE":
+            continue
+        if _SINCE_BEFORE.search(folded[max(sent.start, e.start - 30) : e.start]) or folded[e.start : e.end].startswith("منذ"):
+            continue
+        out.append(e)
+    return sorted(out, key=lambda e: e.start)
+
+
+def _nearest(items: Sequence[Any], pos: int) -> Any:
+    return min(items, key=lambda x: abs(x.start - pos)) if items else None
+
+
+def _choose_source(slot: _Slot, sentences: list[_Sentence]) -> tuple[Mention | None, bool]:
+    first = slot.first
+    sent = first.sentence
+    before = [m for m in sent.sources if m.cue < first.start]
+    if before:
+        return before[-1], False
+    if sent.sources:
+        return sent.sources[0], False
+    para = [m for s in sentences if s.paragraph == sent.paragraph for m in s.sources]
+    if para:
+        return para[0], True
+    article = [m for s in sentences for m in s.sources]
+    return (article[0], True) if article else (None, False)
+
+
+def _choose_perpetrator(slot: _Slot, victim: Victim | None, source: Mention | None, sentences: list[_Sentence],
+                        text: str, folded: str) -> tuple[Mention | None, bool]:
+    first = slot.first
+    sent = first.sentence
+    vkey = actor_key(text[victim.start : victim.end]) if victim else None
+
+    def ok(m: Mention) -> bool:
+        if victim is not None and (m.start < victim.end and victim.start < m.end or actor_key(text[m.start : m.end]) == vkey):
+            return False
+        if source is not None and not m.claim and m.start == source.start and m.end == source.end:
+            return False
+        return True
+
+    here = [m for m in sent.perpetrators if ok(m)]
+    if here:
+        return _nearest(here, first.start), False
+    earlier: list[_Sentence] = []
+    total = _total_of(slot)
+    if total is not None and total.sentence is not sent:
+        earlier.append(total.sentence)  # the parts of a total share its attacker
+    if has_attack_anaphora(folded, sent.start, sent.end):
+        earlier += reversed(sentences[max(0, sent.index - _LOOKBACK_SENTENCES) : sent.index])
+    for prev in earlier:
+        cands = [m for m in prev.perpetrators if ok(m)]
+        if cands:
+            return cands[0], True
+    return None, False
+
+
+def _choose_location(slot: _Slot, sentences: list[_Sentence], folded: str) -> tuple[Entity | None, _Sentence | None, bool]:
+    own = slot.place()
+    first = slot.first
+    if own is not None:
+        return own, first.sentence, False
+    loc = _event_location(first.sentence, folded)
+    if loc is not None:
+        return loc, first.sentence, False
+    for prev in reversed(sentences[max(0, first.sentence.index - _LOOKBACK_SENTENCES) : first.sentence.index]):
+        loc = _event_location(prev, folded)
+        if loc is not None:
+            return loc, prev, True
+    return None, None, False
+
+
+def _choose_date(slot: _Slot, sentences: list[_Sentence]) -> tuple[Entity | None, bool]:
+    first = slot.first
+    for f in sorted(slot.figures.values(), key=lambda f: f.start):
+        if f.own_date is not None and f.own_date in first.sentence.dates + f.sentence.dates:
+            return f.own_date, False
+    if first.sentence.dates:
+        return _nearest(first.sentence.dates, first.start), False
+    for prev in reversed(sentences[: first.sentence.index]):
+        if prev.dates:
+            return prev.dates[-1], True
+    return None, False
+
+
+def _count(norm: NormalizedText, f: _Figure) -> Count:
+    return Count(norm.original_span(f.start, f.end, score=f.entity.span.score), f.quantity)
+
+
+def _span(norm: NormalizedText, start: int, end: int, score: float | None = None) -> Span:
+    return norm.original_span(start, end, score=score)
+
+
+def _count_json(norm: NormalizedText, f: _Figure) -> dict[str, Any]:
+    return {**_count(norm, f).to_json(), "label": f.label}
+
+
+def _total_of(slot: _Slot) -> _Figure | None:
+    return next((f.of_total for f in slot.figures.values() if f.of_total is not None), None)
+
+
+def _choose_victim(slot: _Slot, sentences: list[_Sentence], text: str, folded: str) -> tuple[Victim | None, bool]:
+    """Rule 8: the figures' own victim; when that only says «عناصر» (or nothing), the side
+    attacked in the sentence («هجوم على قوات النظام»), or in the attack an earlier sentence
+    told when this one refers back to it."""
+    victim = slot.victim()
+    if victim is not None and (victim.named or victim.kind == "civilian"):
+        return victim, False
+    total = _total_of(slot)
+    if total is not None and total.victim is not None and (total.victim.named or victim is None):
+        return total.victim, True  # «وقتل 27 منهم في …»: the total's side
+    sent = slot.first.sentence
+    pools = [(sent, False)]
+    if has_attack_anaphora(folded, sent.start, sent.end):
+        pools += [(prev, True) for prev in reversed(sentences[max(0, sent.index - _LOOKBACK_SENTENCES) : sent.index])]
+    for pool, inherited in pools:
+        attackers = {actor_key(text[m.start : m.end]) for m in sent.perpetrators + pool.perpetrators}
+        for m in pool.targets:
+            if actor_key(text[m.start : m.end]) not in attackers:
+                return Victim(m.start, m.end, True, "combatant"), inherited
+    return victim, False
+
+
+def _other_side(victim: Victim | None, group: Sequence[_Slot], text: str) -> Mention | None:
+    """In a two-sided event, one side's casualties were caused by the other side."""
+    if victim is None or not victim.named:
+        return None
+    key = actor_key(text[victim.start : victim.end])
+    for other in group:
+        v = other.victim()
+        if v is not None and v.named and v.kind == "combatant" and actor_key(text[v.start : v.end]) != key:
+            return Mention(v.start, v.start, v.end)
+    return None
+
+
+def _make_incident(slot: _Slot, norm: NormalizedText, folded: str, sentences: list[_Sentence],
+                   article_date: dt.date | None, unread: dict[int, list[Entity]],
+                   group: Sequence[_Slot]) -> Incident:
+    text = norm.text
+    figs = sorted(slot.figures.values(), key=lambda f: f.start)
+    inherited: list[str] = []
+    victim, victim_inh = _choose_victim(slot, sentences, text, folded)
+    source, src_inh = _choose_source(slot, sentences)
+    perp, perp_inh = _choose_perpetrator(slot, victim, source, sentences, text, folded)
+    perp_from_other_side = False
+    if perp is None and victim is not None and victim.kind == "combatant":
+        perp = _other_side(victim, [g for g in group if g is not slot], text)
+        perp_from_other_side = perp is not None
+    loc, loc_sent, loc_inh = _choose_location(slot, sentences, folded)
+    date_ent, date_inh = _choose_date(slot, sentences)
+    for name, flag in (("victim", victim_inh), ("source", src_inh), ("perpetrator", perp_inh), ("location", loc_inh), ("date", date_inh)):
+        if flag:
+            inherited.append(name)
+
+    ev_sents = [sentences[i] for i in sorted(slot.sentences | {f.sentence.index for f in figs})]
+    ev_start = min([s.start for s in ev_sents] + [f.start for f in figs])
+    ev_end = max([s.end for s in ev_sents] + [f.end for f in figs])
+
+    date_ref = None
+    if date_ent is not None:
+        resolved, precision = resolve_date(date_ent.text, article_date)
+        date_ref = DateRef(_span(norm, date_ent.start, date_ent.end, date_ent.span.score), resolved, precision)
+
+    found = sum(x is not None for x in (victim, perp, loc, date_ent, source))
+    scores = [f.entity.span.score if f.entity.span.score is not None else 1.0 for f in figs]
+    confidence = (sum(scores) / len(scores)) * (0.5 + 0.1 * found)
+    if all(f.value is None for f in figs):
+        confidence *= 0.8
+
+    extra: dict[str, Any] = {"event_group": slot.group}
+    parts = [p for f in figs for p in f.parts]
+    if parts:
+        extra["parts"] = [_count_json(norm, p) for p in sorted(parts, key=lambda p: p.start)]
+    totals = {id(f.of_total): f.of_total for f in figs if f.of_total is not None}
+    if totals:
+        extra["of_total"] = [_count_json(norm, t) for t in totals.values()]
+    if slot.superseded:
+        extra["superseded"] = [_count_json(norm, f) for f in slot.superseded]
+    if slot.repeats:
+        extra["repeats"] = [_count_json(norm, f) for f in sorted(slot.repeats, key=lambda f: f.start)]
+    if loc is not None and loc_sent is not None:
+        chain = _location_chain(loc, loc_sent, text, folded)
+        if chain:
+            extra["location_context"] = [_span(norm, e.start, e.end, e.span.score).to_json() for e in chain]
+    lost = [e for s in ev_sents for e in unread.get(s.index, [])]
+    if lost:
+        extra["unread_counts"] = [{**_span(norm, e.start, e.end, e.span.score).to_json(), "label": e.label} for e in lost]
+    if inherited:
+        extra["inherited"] = inherited
+    if perp_from_other_side:
+        extra["perpetrator_is_other_side"] = True
+
+    killed = slot.figures.get("KILLED")
+    wounded = slot.figures.get("WOUNDED")
+    return Incident(
+        evidence=_span(norm, ev_start, ev_end),
+        killed=_count(norm, killed) if killed else None,
+        wounded=_count(norm, wounded) if wounded else None,
+        perpetrator=_span(norm, perp.start, perp.end) if perp else None,
+        victim=_span(norm, victim.start, victim.end) if victim else None,
+        location=_span(norm, loc.start, loc.end, loc.span.score) if loc else None,
+        date=date_ref,
+        source=_span(norm, source.start, source.end) if source else None,
+        confidence=max(0.0, min(1.0, confidence)),
+        extra=extra,
+    )
+
+
+def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
+                       article_date: dt.date | None) -> list[Incident]:
+    """Incidents of one article from the model's entities (offsets in ``norm.text``).
+
+    Returned spans are in original offsets. Raises ``HasilaError`` when an entity does not
+    lie in ``norm.text`` or its text differs from the text at its offsets.
+    """
+    _check_entities(norm, entities)
+    text = norm.text
+    folded = fold_letters(text)
+    cut, furniture_spans = furniture(norm)
+    kept = sorted(
+        (e for e in entities if e.end <= cut and e.start < e.end and not _overlaps(e.start, e.end, furniture_spans)),
+        key=lambda e: (e.start, e.end),
+    )
+    sentences = _build_sentences(text, cut, kept)
+    unread: dict[int, list[Entity]] = {}
+    for sent in sentences:
+        _read_figures(text, folded, sent, unread)
+        _describe_figures(text, folded, sent, kept)
+        sent.sources = find_sources(text, folded, sent.start, sent.end, sent.entities)
+        sent.perpetrators = find_perpetrators(text, folded, sent.start, sent.end, sent.entities)
+        sent.targets = find_targets(text, folded, sent.start, sent.end, sent.entities)
+        sent.locations = _sentence_locations(sent, folded)
+        sent.dates = _sentence_dates(sent, folded)
+    all_figs = [f for s in sentences for f in s.figures]
+    _find_breakdowns(all_figs, folded)
+    _attach_parts(all_figs, text, folded)
+    _drop_parts_of_cumulative(all_figs)
+    slots = _merge_updates(_build_slots(sentences, text, folded), sentences, text, folded)
+    slots = _merge_repeats(slots, sentences, text, folded)
+    groups: dict[int, list[_Slot]] = {}
+    for slot in slots:
+        groups.setdefault(slot.group, []).append(slot)
+    return [_make_incident(slot, norm, folded, sentences, article_date, unread, groups[slot.group]) for slot in slots]

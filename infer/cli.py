@@ -1,0 +1,202 @@
+"""``hasila-extract``: incidents from Arabic news articles, in batch.
+
+    hasila-extract articles/ -o incidents.jsonl
+    hasila-extract news.jsonl --format csv -o incidents.csv --errors errors.csv --html report.html
+    cat one_article.txt | hasila-extract - --date 2019-04-20
+
+Exit status: 0 when the batch ran (even if some documents got error records), 2 for usage
+errors (bad options, missing inputs or model, a run that cannot be resumed), 1 when writing
+failed, 130 when interrupted (rerun with --resume to continue).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+
+from hasila.infer.inputs import DEFAULT_MAX_CHARS, DEFAULT_MIN_ARABIC_SHARE, InputReader, missing_inputs
+from hasila.infer.types import HasilaError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hasila-extract",
+        description="Extract incidents (killed, wounded, perpetrator, victim, place, date, source) from Arabic "
+                    "news articles. One record per input document, in input order.",
+        epilog="INPUT: a .txt file (id = its path), a folder (its .txt files, recursively, sorted), a .jsonl file "
+               "of {\"id\", \"text\", \"date\"?, \"source\"?, \"url\"?} lines, or - for standard input (JSONL if its "
+               "first line starts with '{', else one text document with id '-'). Bad documents (not UTF-8, empty, "
+               "not Arabic, too long, bad JSON line, missing fields, duplicate ids) get error records; the batch goes on. "
+               "CSV has one row per incident; documents with errors are listed by --errors and on stderr.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("-o", "--output", metavar="FILE", help="output file (default: standard output); written atomically")
+    p.add_argument("--format", choices=("jsonl", "csv"), help="output format (default: csv if -o ends in .csv, else jsonl)")
+    p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to check the results")
+    p.add_argument("--errors", metavar="FILE", help="also write the documents that failed, as CSV (doc_id, error_type, message)")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="article date for inputs that carry none (resolves «أمس», «السبت», ...)")
+    p.add_argument("--model", metavar="PATH", help="model folder or hub id (default: $HASILA_MODEL, else the shipped models/hasila-ner)")
+    p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:N (default: auto)")
+    p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
+                   help="load the weights in this type (default: float32; CUDA runs under bf16/fp16 autocast)")
+    p.add_argument("--batch-size", type=int, default=16, metavar="N", help="model windows per batch (default: 16)")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads for the model (default: torch's, which follows OMP_NUM_THREADS)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run that wrote to the same -o FILE")
+    p.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, metavar="N",
+                   help=f"longer texts get an error record (default: {DEFAULT_MAX_CHARS})")
+    p.add_argument("--min-arabic-share", type=float, default=DEFAULT_MIN_ARABIC_SHARE, metavar="F",
+                   help=f"texts whose letters are less Arabic than this get an error record (default: {DEFAULT_MIN_ARABIC_SHARE})")
+    p.add_argument("--csv-bom", action="store_true", help="start CSV files with a BOM so that Excel reads them as UTF-8")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    return p
+
+
+def _usage_problems(args: argparse.Namespace) -> list[str]:
+    problems = [f"input {a!r} does not exist" for a in missing_inputs(args.inputs)]
+    if args.inputs.count("-") > 1:
+        problems.append("standard input (-) can be given only once")
+    if args.resume and not args.output:
+        problems.append("--resume needs -o FILE (the output of the interrupted run)")
+    if args.batch_size < 1:
+        problems.append("--batch-size must be at least 1")
+    if args.threads is not None and args.threads < 1:
+        problems.append("--threads must be at least 1")
+    if args.max_chars < 1:
+        problems.append("--max-chars must be at least 1")
+    if not 0.0 <= args.min_arabic_share <= 1.0:
+        problems.append("--min-arabic-share must be between 0 and 1")
+    outputs = [o for o in (args.output, args.html, args.errors) if o]
+    if len({os.path.abspath(o) for o in outputs}) < len(outputs):
+        problems.append("-o, --html and --errors must be different files")
+    return problems
+
+
+def _format_of(args: argparse.Namespace) -> str:
+    if args.format:
+        return args.format
+    return "csv" if args.output and args.output.lower().endswith(".csv") else "jsonl"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="hasila-extract: %(message)s")
+    problems = _usage_problems(args)
+    date = None
+    if args.date:
+        try:
+            date = dt.date.fromisoformat(args.date)
+        except ValueError:
+            problems.append(f"--date {args.date!r} is not a date (YYYY-MM-DD)")
+    if problems:
+        parser.print_usage(sys.stderr)
+        for problem in problems:
+            print(f"hasila-extract: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return _run(args, date)
+    except HasilaError as exc:  # model not found, cannot resume, ...
+        print(f"hasila-extract: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace, date: dt.date | None) -> int:
+    # Heavy imports only once the command line is known to be good.
+    from hasila.infer.model import TokenClassifier, find_model
+    from hasila.infer.pipeline import Extractor, default_chunk_size
+    from hasila.infer.report_html import HtmlFormat
+    from hasila.infer.writers import (BatchWriter, CsvFormat, ErrorsFormat, FileOutput, JsonlFormat, StreamOutput,
+                                      progress_path_for, read_progress)
+
+    fmt = _format_of(args)
+    progress_path = progress_path_for(args.output) if args.output else None
+    progress = read_progress(progress_path) if args.resume else None
+    if args.resume and progress is None and not args.quiet:
+        print(f"hasila-extract: no interrupted run found at {progress_path}; starting from the beginning", file=sys.stderr)
+    batch_size = args.batch_size
+    if progress is not None and progress["settings"].get("batch_size") != batch_size:
+        batch_size = progress["settings"]["batch_size"]
+        print(f"hasila-extract: resuming with the interrupted run's --batch-size {batch_size}", file=sys.stderr)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+    classifier = TokenClassifier.load(find_model(args.model), device=args.device, dtype=args.dtype, batch_size=batch_size)
+    chunk_size = default_chunk_size(batch_size)
+    extractor = Extractor(classifier, batch_size=batch_size, chunk_size=chunk_size)
+
+    main_format = CsvFormat(bom=args.csv_bom) if fmt == "csv" else JsonlFormat()
+    outputs = [FileOutput(args.output, main_format) if args.output else StreamOutput(sys.stdout, main_format)]
+    if args.html:
+        outputs.append(FileOutput(args.html, HtmlFormat()))
+    if args.errors:
+        outputs.append(FileOutput(args.errors, ErrorsFormat()))
+    settings = {
+        "model": classifier.info.to_json(), "format": fmt, "csv_bom": args.csv_bom,
+        "outputs": [str(o.path) for o in outputs if o.path is not None],
+        "date": date.isoformat() if date else None, "max_chars": args.max_chars,
+        "min_arabic_share": args.min_arabic_share, "dtype": args.dtype,
+        "batch_size": batch_size, "chunk_size": chunk_size,
+    }
+    writer = BatchWriter(outputs, progress_path=progress_path, settings=settings, chunk_size=chunk_size)
+    done = writer.start(progress)
+    if done and not args.quiet:
+        print(f"hasila-extract: resuming after {done} documents", file=sys.stderr)
+
+    reader = InputReader(max_chars=args.max_chars, min_arabic_share=args.min_arabic_share, default_date=date)
+    pairs = extractor.extract_pairs(writer.skip_done(reader.read(args.inputs)))
+    bar = None
+    if sys.stderr.isatty() and not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=None, initial=done, unit="doc", file=sys.stderr, dynamic_ncols=True)
+    first_errors: list[str] = []
+    try:
+        for doc, record in pairs:
+            writer.write(doc, record)
+            if record["status"] == "error" and len(first_errors) < 5:
+                first_errors.append(record["error"]["message"])
+            if bar is not None:
+                bar.update(1)
+        writer.finish()
+    except KeyboardInterrupt:
+        writer.close()
+        print(f"\nhasila-extract: interrupted after {writer.done} documents"
+              + ("; rerun with --resume to continue" if progress_path else ""), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except HasilaError:
+        writer.close()
+        raise
+    except OSError as exc:
+        writer.close()
+        print(f"hasila-extract: error: writing failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        _summary(writer, first_errors, args)
+    return EXIT_OK
+
+
+def _summary(writer, first_errors: list[str], args: argparse.Namespace) -> None:
+    c = writer.counts
+    where = args.output or "standard output"
+    print(f"hasila-extract: {writer.done} documents ({c['error']} with errors), {c['incidents']} incidents → {where}",
+          file=sys.stderr)
+    for message in first_errors:
+        print(f"  error: {message}", file=sys.stderr)
+    if c["error"] > len(first_errors):
+        more = c["error"] - len(first_errors)
+        hint = f" (all in {args.errors})" if args.errors else " (list them all with --errors FILE)"
+        print(f"  ... and {more} more{hint}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

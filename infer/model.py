@@ -1,0 +1,318 @@
+"""The token classifier at batch scale: one BIO tag (and its probability) per word.
+
+Words come from :func:`hasila.infer.tokenize.split_words`, exactly as in training, and the
+first sub-word of each word decides its tag. Documents longer than the encoder's window are
+read in overlapping windows of sub-word tokens; a word seen by several windows takes the
+prediction of the window in which it sits most centrally (most context on both sides).
+Windows of a batch of documents are sorted by length before they are padded into model
+batches, then put back in order, so the result does not depend on batching order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from hasila.infer.types import HasilaError
+
+DEFAULT_STRIDE = 128  # sub-word tokens shared by neighbouring windows
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
+# Models whose position ids start after the padding index (RoBERTa family) lose two positions.
+_OFFSET_POSITION_MODELS = {"roberta", "xlm-roberta", "camembert", "xlm-roberta-xl"}
+
+WordPrediction = tuple[str, float]  # (BIO tag, its probability)
+
+
+class ModelError(HasilaError):
+    """The model cannot be loaded or is not a BIO token classifier."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What records say about the model: its name and the sha256 of its weight files."""
+
+    name: str
+    sha256: str | None
+    labels: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "sha256": self.sha256}
+
+
+def weights_sha256(model_dir: Path) -> str | None:
+    """sha256 of the weight files of a local checkpoint, concatenated in name order.
+
+    For a single-file checkpoint this is that file's own sha256 (``sha256sum model.safetensors``).
+    """
+    files = sorted(p for p in model_dir.iterdir() if p.is_file() and p.name.endswith(_WEIGHT_SUFFIXES))
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for path in files:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def check_bio_labels(id2label: dict[int, str]) -> tuple[str, ...]:
+    """The model's tags in id order; raises if they are not BIO tags (e.g. untrained ``LABEL_0``)."""
+    if sorted(id2label) != list(range(len(id2label))):
+        raise ModelError(f"the model's label ids {sorted(id2label)[:8]}... are not 0..{len(id2label) - 1}")
+    tags = tuple(id2label[i] for i in range(len(id2label)))
+    bad = [t for t in tags if t != "O" and not (t[:2] in ("B-", "I-") and len(t) > 2)]
+    if bad or "O" not in tags:
+        raise ModelError(
+            f"the model's labels {list(tags)[:8]} are not BIO tags (O, B-X, I-X); "
+            "is this a Hasila token-classification checkpoint?"
+        )
+    return tags
+
+
+def resolve_device(device: str | None) -> str:
+    import torch
+
+    if device in (None, "", "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelError(f"device {device!r} asked for but CUDA is not available here (use --device cpu)")
+    return device
+
+
+def _torch_dtype(dtype: Any):
+    import torch
+
+    if dtype is None or isinstance(dtype, torch.dtype):
+        return dtype
+    names = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
+             "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
+    if dtype not in names:
+        raise ModelError(f"unknown dtype {dtype!r}; use one of {', '.join(names)}")
+    return names[dtype]
+
+
+def window_starts(n_tokens: int, size: int, stride: int) -> list[int]:
+    """Start offsets of windows of ``size`` tokens covering ``n_tokens``, neighbours sharing
+    ``stride`` tokens; the last window ends exactly at the end (full context there too)."""
+    if n_tokens <= size:
+        return [0]
+    step = max(1, size - min(stride, size // 2))
+    starts = list(range(0, n_tokens - size, step))
+    starts.append(n_tokens - size)
+    return starts
+
+
+def most_central_window(n_tokens: int, size: int, starts: Sequence[int]) -> np.ndarray:
+    """For each token, the index (into ``starts``) of the covering window where it is farthest
+    from the window's edges; ties go to the earlier window."""
+    best_margin = np.full(n_tokens, -1, dtype=np.int64)
+    choice = np.zeros(n_tokens, dtype=np.int64)
+    for w, start in enumerate(starts):
+        end = min(start + size, n_tokens)
+        idx = np.arange(start, end)
+        margin = np.minimum(idx - start, end - 1 - idx)
+        better = margin > best_margin[start:end]
+        best_margin[start:end][better] = margin[better]
+        choice[start:end][better] = w
+    return choice
+
+
+class TokenClassifier:
+    """A Hugging Face token-classification model + fast tokenizer, predicting per word."""
+
+    def __init__(self, model: Any, tokenizer: Any, *, info: ModelInfo, device: str,
+                 autocast_dtype: Any = None, max_length: int | None = None,
+                 stride: int = DEFAULT_STRIDE, batch_size: int = 16) -> None:
+        if not getattr(tokenizer, "is_fast", False):
+            raise ModelError("a fast (Rust `tokenizers`) tokenizer is needed for word alignment")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.info = info
+        self.tags = info.labels
+        self.device = device
+        self.autocast_dtype = autocast_dtype
+        self.batch_size = batch_size
+        self.prefix_ids, self.suffix_ids = self._special_ids(tokenizer)
+        self.window = (max_length or self._max_length(model, tokenizer)) - len(self.prefix_ids) - len(self.suffix_ids)
+        if self.window < 8:
+            raise ModelError(f"model window of {self.window} sub-word tokens is too small")
+        self.stride = stride
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    @classmethod
+    def load(cls, path_or_id: str | os.PathLike, device: str | None = "auto", dtype: Any = None, *,
+             batch_size: int = 16, stride: int = DEFAULT_STRIDE, max_length: int | None = None) -> "TokenClassifier":
+        """Load a checkpoint (local folder or hub id). ``dtype`` loads the weights in that type
+        (no autocast); by default weights stay fp32 and CUDA runs under bf16 (or fp16) autocast."""
+        import torch
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        device = resolve_device(device)
+        torch_dtype = _torch_dtype(dtype)
+        where = str(path_or_id)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(where)
+            # fp32 unless asked otherwise, whatever type the checkpoint was saved in (CPU has
+            # no fast fp16; CUDA gets its speed from autocast).
+            model = AutoModelForTokenClassification.from_pretrained(where, dtype=torch_dtype or torch.float32)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load a token-classification model from {where!r}: {exc}") from exc
+        model.to(device)
+        model.eval()
+        tags = check_bio_labels({int(k): v for k, v in model.config.id2label.items()})
+        local = Path(where)
+        info = ModelInfo(
+            name=local.name if local.is_dir() else where,
+            sha256=weights_sha256(local) if local.is_dir() else getattr(model.config, "_commit_hash", None),
+            labels=tags,
+        )
+        autocast = None
+        if torch_dtype is None and device.startswith("cuda"):
+            autocast = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return cls(model, tokenizer, info=info, device=device, autocast_dtype=autocast,
+                   max_length=max_length, stride=stride, batch_size=batch_size)
+
+    @staticmethod
+    def _max_length(model: Any, tokenizer: Any) -> int:
+        config = model.config
+        limit = int(getattr(config, "max_position_embeddings", 512))
+        if getattr(config, "model_type", "") in _OFFSET_POSITION_MODELS:
+            limit -= 2
+        tok_limit = getattr(tokenizer, "model_max_length", None)
+        if isinstance(tok_limit, int) and 0 < tok_limit < 1_000_000:
+            limit = min(limit, tok_limit)
+        return limit
+
+    @staticmethod
+    def _special_ids(tokenizer: Any) -> tuple[list[int], list[int]]:
+        """The special tokens the tokenizer puts before and after a single sequence."""
+        plain = tokenizer(["ا"], is_split_into_words=True, add_special_tokens=False)["input_ids"]
+        full = tokenizer(["ا"], is_split_into_words=True, add_special_tokens=True)["input_ids"]
+        for i in range(len(full) - len(plain) + 1):
+            if full[i:i + len(plain)] == plain:
+                return list(full[:i]), list(full[i + len(plain):])
+        raise ModelError("cannot tell where the tokenizer puts its special tokens")
+
+    def predict(self, docs: Sequence[Sequence[str]], batch_size: int | None = None) -> list[list[WordPrediction]]:
+        """One ``(tag, probability)`` per word of each document, documents in input order."""
+        batch_size = batch_size or self.batch_size
+        out: list[list[WordPrediction]] = [[] for _ in docs]
+        todo = [i for i, words in enumerate(docs) if len(words)]
+        if not todo:
+            return out
+        enc = self.tokenizer([list(docs[i]) for i in todo], is_split_into_words=True,
+                             add_special_tokens=False, verbose=False)
+        windows: list[tuple[int, int, list[int]]] = []  # (position in todo, start, ids)
+        plans = []
+        for k, i in enumerate(todo):
+            ids = enc["input_ids"][k]
+            starts = window_starts(len(ids), self.window, self.stride)
+            plans.append(starts)
+            for s in starts:
+                windows.append((k, s, ids[s:s + self.window]))
+        tag_ids, probs = self._run_windows([w[2] for w in windows], batch_size)
+        w0 = 0
+        for k, i in enumerate(todo):
+            starts = plans[k]
+            ids = enc["input_ids"][k]
+            word_ids = enc.word_ids(k)
+            choice = most_central_window(len(ids), self.window, starts)
+            first_token: dict[int, int] = {}
+            for t, w in enumerate(word_ids):
+                if w is not None and w not in first_token:
+                    first_token[w] = t
+            preds: list[WordPrediction] = []
+            for w in range(len(docs[i])):
+                t = first_token.get(w)
+                if t is None:
+                    # The tokenizer dropped the word entirely (e.g. only stripped marks): the
+                    # model never saw it, so it cannot belong to a predicted span.
+                    preds.append(("O", 1.0))
+                    continue
+                win = w0 + int(choice[t])
+                pos = t - starts[int(choice[t])]
+                preds.append((self.tags[int(tag_ids[win][pos])], float(probs[win][pos])))
+            out[i] = preds
+            w0 += len(starts)
+        return out
+
+    def _run_windows(self, windows: list[list[int]], batch_size: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Argmax tag ids and their probabilities for each window's content tokens."""
+        import torch
+
+        order = sorted(range(len(windows)), key=lambda j: (-len(windows[j]), j))
+        tag_ids: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
+        probs: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
+        pre, suf = self.prefix_ids, self.suffix_ids
+        with torch.inference_mode():
+            for b in range(0, len(order), batch_size):
+                batch = order[b:b + batch_size]
+                width = len(pre) + len(windows[batch[0]]) + len(suf)
+                input_ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for r, j in enumerate(batch):
+                    seq = pre + list(windows[j]) + suf
+                    input_ids[r, :len(seq)] = torch.tensor(seq, dtype=torch.long)
+                    mask[r, :len(seq)] = 1
+                input_ids, mask = input_ids.to(self.device), mask.to(self.device)
+                if self.autocast_dtype is not None:
+                    with torch.autocast(device_type="cuda", dtype=self.autocast_dtype):
+                        logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+                else:
+                    logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+                p, t = logits.float().softmax(-1).max(-1)
+                p, t = p.cpu().numpy(), t.cpu().numpy()
+                for r, j in enumerate(batch):
+                    n = len(windows[j])
+                    tag_ids[j] = t[r, len(pre):len(pre) + n]
+                    probs[j] = p[r, len(pre):len(pre) + n]
+        return tag_ids, probs
+
+
+# The model shipped with the repository (editable install): <repo>/models/hasila-ner.
+SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "hasila-ner"
+MODEL_ENV = "HASILA_MODEL"
+
+
+class ModelNotFound(ModelError):
+    pass
+
+
+def find_model(explicit: str | os.PathLike | None = None) -> str:
+    """The model to use: ``explicit`` (a folder or hub id), else ``$HASILA_MODEL``, else the
+    shipped ``models/hasila-ner``; raises ModelNotFound telling how to get one."""
+    if explicit:
+        where = str(explicit)
+        if os.path.exists(where):
+            if not Path(where).is_dir():
+                raise ModelNotFound(f"--model {where!r} is a file; give the checkpoint's folder")
+            _require_checkpoint(Path(where))
+        elif where.startswith((".", "/", "~")) or where.count("/") > 1:
+            raise ModelNotFound(f"model folder {where!r} does not exist")
+        return where  # else a hub id («org/name»): from_pretrained resolves it or says why not
+    env = os.environ.get(MODEL_ENV)
+    if env:
+        if not Path(env).is_dir():
+            raise ModelNotFound(f"${MODEL_ENV} is {env!r}, which is not a folder")
+        _require_checkpoint(Path(env))
+        return env
+    if SHIPPED_MODEL_DIR.is_dir() and (SHIPPED_MODEL_DIR / "config.json").exists():
+        return str(SHIPPED_MODEL_DIR)
+    raise ModelNotFound(
+        f"no model given and none at {SHIPPED_MODEL_DIR}. Pass --model FOLDER (a Hugging Face "
+        f"token-classification checkpoint: config.json, weights, tokenizer.json), or set {MODEL_ENV}; "
+        "the shipped model comes with the repository under models/hasila-ner (see models/README.md), "
+        "or train one with `hasila-train`."
+    )
+
+
+def _require_checkpoint(path: Path) -> None:
+    if not (path / "config.json").exists():
+        raise ModelNotFound(f"{path} has no config.json: not a Hugging Face checkpoint folder")

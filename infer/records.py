@@ -1,0 +1,113 @@
+"""The output record of one document (``resources/document.schema.json``).
+
+Every input gets exactly one record: ``status`` "ok" with its entities and incidents, or
+"error" with ``error {type, message}`` and empty lists. Besides the contract, records carry
+``text_sha256`` (of the original text, to tie a record to the exact text it was read from),
+``date`` (the article date used to resolve relative dates, or null) and the input's
+``source`` / ``url`` when it had them.
+
+:func:`check_record` verifies what the schema cannot: every span lies inside the original
+text and its ``text`` equals ``original[start:end]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterator, Sequence
+
+from hasila.infer.types import Entity, HasilaError, Incident
+
+_INCIDENT_SPANS = ("killed", "wounded", "perpetrator", "victim", "location", "date", "source")
+
+
+class RecordError(HasilaError):
+    """A record breaks the output contract (a bug upstream, reported for one document)."""
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> dict[str, Any]:
+    """The output JSON schema shipped with the package."""
+    ref = resources.files("hasila.infer.resources") / "document.schema.json"
+    return json.loads(ref.read_text(encoding="utf-8"))
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def ok_record(doc_id: str, text: str, *, entities: Sequence[Entity], incidents: Sequence[Incident],
+              model: dict[str, Any] | None, date: dt.date | None = None,
+              source: str | None = None, url: str | None = None) -> dict[str, Any]:
+    """The record of a document read successfully; offsets are into ``text`` (the original)."""
+    record: dict[str, Any] = {
+        "doc_id": doc_id,
+        "status": "ok",
+        "error": None,
+        "model": model or {},
+        "date": date.isoformat() if date else None,
+        "text_sha256": text_sha256(text),
+    }
+    _add_provenance(record, source, url)
+    record["entities"] = [e.to_json() for e in sorted(entities, key=lambda e: (e.start, e.end, e.label))]
+    record["incidents"] = [i.to_json() for i in incidents]
+    return record
+
+
+def error_record(doc_id: str, error_type: str, message: str, *, model: dict[str, Any] | None,
+                 date: dt.date | None = None, source: str | None = None, url: str | None = None) -> dict[str, Any]:
+    """The record of a document that could not be read or processed."""
+    record: dict[str, Any] = {
+        "doc_id": doc_id,
+        "status": "error",
+        "error": {"type": error_type, "message": message},
+        "model": model or {},
+        "date": date.isoformat() if date else None,
+    }
+    _add_provenance(record, source, url)
+    record["entities"] = []
+    record["incidents"] = []
+    return record
+
+
+def _add_provenance(record: dict[str, Any], source: str | None, url: str | None) -> None:
+    if source is not None:
+        record["source"] = source
+    if url is not None:
+        record["url"] = url
+
+
+def record_spans(record: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(where, span)`` for every span of a record (entities and incident fields)."""
+    for i, entity in enumerate(record.get("entities", [])):
+        yield f"entities[{i}]", entity
+    for i, incident in enumerate(record.get("incidents", [])):
+        for key in _INCIDENT_SPANS:
+            if incident.get(key) is not None:
+                yield f"incidents[{i}].{key}", incident[key]
+        yield f"incidents[{i}].evidence", incident["evidence"]
+
+
+def check_record(record: dict[str, Any], text: str | None) -> None:
+    """Raise RecordError unless every span of ``record`` is a true slice of ``text``."""
+    if record.get("status") != "ok":
+        return
+    if text is None:
+        raise RecordError(f"{record.get('doc_id')}: an ok record needs its original text to be checked")
+    for where, span in record_spans(record):
+        start, end = span["start"], span["end"]
+        if not 0 <= start <= end <= len(text):
+            raise RecordError(f"{record['doc_id']}: {where} [{start}, {end}) lies outside the text (length {len(text)})")
+        if text[start:end] != span["text"]:
+            raise RecordError(f"{record['doc_id']}: {where} text {span['text']!r} != original[{start}:{end}] {text[start:end]!r}")
+        score = span.get("score")
+        if score is not None and not 0.0 <= score <= 1.0:
+            raise RecordError(f"{record['doc_id']}: {where} score {score} is outside [0, 1]")
+
+
+def dumps(record: dict[str, Any]) -> str:
+    """One JSONL line (no newline): UTF-8 text kept readable, key order as built."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

@@ -1,0 +1,519 @@
+"""Incident assembly over hand-placed entities, one test per phenomenon of DOMAIN.md.
+
+Every article below is made up. Entities are placed by (label, quote, occurrence) in the
+normalized text, as the model would report them; every returned span is checked against the
+ORIGINAL text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from importlib import resources
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hasila.infer.assembly import assemble_incidents
+from hasila.infer.normalize import NormalizedText, normalize
+from hasila.infer.types import Entity, HasilaError, Incident, Span
+
+SAT = dt.date(2019, 5, 11)  # a Saturday
+
+
+def place(norm: NormalizedText, *specs) -> list[Entity]:
+    """Entities by (label, quote[, occurrence[, score]]) over ``norm.text``."""
+    out = []
+    for spec in specs:
+        label, quote = spec[0], spec[1]
+        occurrence = spec[2] if len(spec) > 2 else 1
+        score = spec[3] if len(spec) > 3 else None
+        i = -1
+        for _ in range(occurrence):
+            i = norm.text.find(quote, i + 1)
+            assert i >= 0, f"{quote!r} (occurrence {occurrence}) not in the text"
+        out.append(Entity(label, Span(i, i + len(quote), quote, score)))
+    return out
+
+
+def _spans(inc: Incident):
+    yield inc.evidence
+    for c in (inc.killed, inc.wounded):
+        if c is not None:
+            yield c.span
+    for s in (inc.perpetrator, inc.victim, inc.location, inc.source):
+        if s is not None:
+            yield s
+    if inc.date is not None:
+        yield inc.date.span
+
+
+def run(text: str, *specs, date: dt.date | None = SAT) -> list[Incident]:
+    norm = normalize(text)
+    incidents = assemble_incidents(norm, place(norm, *specs), date)
+    for inc in incidents:
+        for span in _spans(inc):
+            assert text[span.start : span.end] == span.text
+        assert 0.0 <= inc.confidence <= 1.0
+        json.dumps(inc.to_json(), ensure_ascii=False)
+    return incidents
+
+
+def txt(span) -> str | None:
+    return None if span is None else span.text
+
+
+def val(count) -> int | None:
+    return None if count is None else count.value
+
+
+# -- 3. totals, parts, updates, cumulative ------------------------------------------------
+
+
+def test_killed_and_wounded_in_one_sentence_are_one_incident():
+    text = "مقتل 43 مدنيا على الأقل وإصابة 173 آخرين في قصف على مدينة حلب."
+    [inc] = run(text, ("KILLED", "43"), ("WOUNDED", "173"), ("LOC", "مدينة حلب"))
+    assert val(inc.killed) == 43 and inc.killed.quantity.qualifier == "at_least"
+    assert val(inc.wounded) == 173
+    assert txt(inc.victim) == "مدنيا"
+    assert txt(inc.location) == "مدينة حلب"
+    assert inc.evidence.text == text
+
+
+def test_two_sides_in_one_sentence_are_two_incidents_of_one_event():
+    text = "قتل 5 من قوات النظام و3 من عناصر التنظيم في اشتباكات ببادية حمص."
+    a, b = run(text, ("KILLED", "5"), ("ORG", "قوات النظام"), ("KILLED", "3"), ("ORG", "التنظيم"),
+               ("LOC", "ببادية حمص"))
+    assert (val(a.killed), txt(a.victim)) == (5, "قوات النظام")
+    assert (val(b.killed), txt(b.victim)) == (3, "التنظيم")
+    assert a.extra["event_group"] == b.extra["event_group"]
+    assert txt(a.location) == txt(b.location) == "ببادية حمص"
+    assert a.evidence == b.evidence
+    # Each side's dead were caused by the other side.
+    assert txt(a.perpetrator) == "التنظيم" and txt(b.perpetrator) == "قوات النظام"
+
+
+def test_victim_noun_phrase_when_no_org_is_tagged():
+    [inc] = run("قتل 4 من الميليشيات الموالية في ريف حماة.", ("KILLED", "4"))
+    assert txt(inc.victim) == "الميليشيات الموالية"
+    [inc] = run("مقتل ثلاثة من عناصر الشرطة وإصابة خمسة آخرين.", ("KILLED", "ثلاثة"), ("WOUNDED", "خمسة"))
+    assert txt(inc.victim) == "عناصر الشرطة" and (val(inc.killed), val(inc.wounded)) == (3, 5)
+
+
+def test_victim_named_before_the_figure_and_in_ranks():
+    [inc] = run("ارتفعت حصيلة قتلى قوات النظام في هجوم الأمس إلى 15.", ("ORG", "قوات النظام"), ("KILLED", "15"))
+    assert txt(inc.victim) == "قوات النظام"
+    [inc] = run("سقط 10 قتلى في صفوف الميليشيات الموالية.", ("KILLED", "10"))
+    assert txt(inc.victim) == "الميليشيات الموالية"
+
+
+def test_dual_noun_is_the_count_and_the_victim_kind():
+    [inc] = run("مقتل ضابطين من قوات النظام بانفجار لغم.", ("KILLED", "ضابطين"), ("ORG", "قوات النظام"))
+    assert val(inc.killed) == 2 and txt(inc.victim) == "قوات النظام"
+    [inc] = run("قتل جنديان بانفجار لغم.", ("KILLED", "جنديان"))
+    assert val(inc.killed) == 2 and txt(inc.victim) == "جنديان"
+
+
+def test_subset_stays_inside_its_total():
+    [inc] = run("قتل 35 عنصرا من قوات النظام بينهم 6 ضباط.", ("KILLED", "35"), ("KILLED", "6"))
+    assert val(inc.killed) == 35
+    assert [p["value"] for p in inc.extra["parts"]] == [6]
+
+
+def test_subset_after_the_figure_and_in_a_list():
+    [inc] = run("قتل 10 عناصر، 3 منهم ضباط.", ("KILLED", "10"), ("KILLED", "3"))
+    assert val(inc.killed) == 10 and [p["value"] for p in inc.extra["parts"]] == [3]
+    [inc] = run("قتل 20 شخصا بينهم 6 أطفال و4 نساء.", ("KILLED", "20"), ("KILLED", "6"), ("KILLED", "4"))
+    assert val(inc.killed) == 20 and [p["value"] for p in inc.extra["parts"]] == [6, 4]
+
+
+def test_subset_opening_the_next_sentence():
+    [inc] = run("قتل 20 عنصرا في الهجوم. وبينهم 4 ضباط.", ("KILLED", "20"), ("KILLED", "4"))
+    assert val(inc.killed) == 20 and [p["value"] for p in inc.extra["parts"]] == [4]
+
+
+def test_a_larger_figure_after_a_subset_cue_is_not_a_part():
+    incs = run("قتل 3 عناصر. وفي هجوم آخر قتل 7 منهم بينهم 9 مدنيين.", ("KILLED", "3"), ("KILLED", "7"), ("KILLED", "9"))
+    values = sorted(val(i.killed) for i in incs)
+    assert 9 in values  # 9 > 7: not a part of 7
+
+
+def test_total_over_several_attacks_is_split_into_its_parts():
+    text = "قتل 35 عنصرا من قوات النظام في هجمات لتنظيم داعش، 27 في ريف حمص و8 في ريف دير الزور."
+    incs = run(text, ("KILLED", "35"), ("ORG", "قوات النظام"), ("ORG", "لتنظيم داعش"), ("KILLED", "27"),
+               ("LOC", "ريف حمص"), ("KILLED", "8"), ("LOC", "ريف دير الزور"))
+    assert [(val(i.killed), txt(i.location)) for i in incs] == [(27, "ريف حمص"), (8, "ريف دير الزور")]
+    assert sum(val(i.killed) for i in incs) == 35  # never double counted
+    assert all(i.extra["of_total"][0]["value"] == 35 for i in incs)
+    assert incs[0].extra["event_group"] != incs[1].extra["event_group"]
+    assert all(txt(i.perpetrator) == "لتنظيم داعش" for i in incs)
+
+
+def test_total_and_parts_across_sentences():
+    text = ("قتل 35 عنصرا من قوات النظام خلال 24 ساعة في هجمات متفرقة لتنظيم داعش. "
+            "وقتل 27 منهم في ريف حمص، و8 في ريف دير الزور.")
+    incs = run(text, ("KILLED", "35"), ("ORG", "قوات النظام"), ("ORG", "لتنظيم داعش"), ("KILLED", "27"),
+               ("LOC", "ريف حمص"), ("KILLED", "8"), ("LOC", "ريف دير الزور"))
+    assert [val(i.killed) for i in incs] == [27, 8]
+    # The parts take the total's sides.
+    assert all((txt(i.victim), txt(i.perpetrator)) == ("قوات النظام", "لتنظيم داعش") for i in incs)
+    assert all("victim" in i.extra["inherited"] for i in incs)
+
+
+def test_parts_that_do_not_add_up_stay_parts_of_the_total():
+    text = "قتل 35 عنصرا، بينهم 20 في ريف حمص و10 في ريف دير الزور."
+    [inc] = run(text, ("KILLED", "35"), ("KILLED", "20"), ("LOC", "ريف حمص"), ("KILLED", "10"), ("LOC", "ريف دير الزور"))
+    assert val(inc.killed) == 35 and [p["value"] for p in inc.extra["parts"]] == [20, 10]
+
+
+def test_total_split_by_side_is_one_event():
+    text = "قتل 8 عناصر: 5 من قوات النظام و3 من الميليشيات الموالية."
+    a, b = run(text, ("KILLED", "8"), ("KILLED", "5"), ("ORG", "قوات النظام"), ("KILLED", "3"))
+    assert (val(a.killed), val(b.killed)) == (5, 3)
+    assert a.extra["event_group"] == b.extra["event_group"]
+    assert txt(b.victim) == "الميليشيات الموالية"
+
+
+def test_updated_toll_keeps_the_latest_figure():
+    text = "قتل 10 مدنيين في تفجير سيارة مفخخة في مدينة الباب. وارتفعت حصيلة القتلى لاحقا إلى 15 على الأقل."
+    [inc] = run(text, ("KILLED", "10"), ("LOC", "مدينة الباب"), ("KILLED", "15"))
+    assert val(inc.killed) == 15 and inc.killed.quantity.qualifier == "at_least"
+    assert [c["value"] for c in inc.extra["superseded"]] == [10]
+    assert inc.evidence.text == text
+    assert txt(inc.location) == "مدينة الباب"
+
+
+def test_update_elsewhere_does_not_replace_an_earlier_event():
+    text = "قتل 5 مدنيين في مدينة إدلب. وفي مدينة حلب ارتفعت حصيلة قتلى التفجير إلى 12."
+    incs = run(text, ("KILLED", "5"), ("LOC", "مدينة إدلب"), ("LOC", "مدينة حلب"), ("KILLED", "12"))
+    assert [(val(i.killed), txt(i.location)) for i in incs] == [(5, "مدينة إدلب"), (12, "مدينة حلب")]
+
+
+def test_update_in_the_same_sentence():
+    [inc] = run("قتل 10 عناصر قبل أن ترتفع الحصيلة إلى 15.", ("KILLED", "10"), ("KILLED", "15"))
+    assert val(inc.killed) == 15
+
+
+def test_update_without_earlier_figure_is_an_incident():
+    [inc] = run("ارتفع عدد قتلى التفجير إلى 12.", ("KILLED", "12"))
+    assert val(inc.killed) == 12
+
+
+def test_cumulative_statistics_are_not_incidents():
+    assert run("ووثق المرصد مقتل 1362 عنصرا من قوات النظام منذ آذار 2019.", ("KILLED", "1362"),
+               ("DATE", "آذار 2019")) == []
+    assert run("وبلغ عدد القتلى منذ بداية العام 400 بينهم 50 طفلا.", ("KILLED", "400"), ("KILLED", "50")) == []
+    assert run("قتل 120 مدنيا خلال الشهر الماضي.", ("KILLED", "120")) == []
+
+
+def test_event_next_to_a_cumulative_figure():
+    text = "قتل 5 عناصر أمس، ليرتفع عدد القتلى منذ بداية العام إلى 1362."
+    [inc] = run(text, ("KILLED", "5"), ("DATE", "أمس"), ("KILLED", "1362"))
+    assert val(inc.killed) == 5 and "superseded" not in inc.extra
+    assert inc.date.resolved == "2019-05-10"
+
+
+def test_since_this_morning_is_the_events_own_toll():
+    [inc] = run("قتل 12 عنصرا منذ صباح اليوم في المعارك.", ("KILLED", "12"))
+    assert val(inc.killed) == 12
+
+
+def test_wounded_others_in_the_next_sentence_join_the_event():
+    text = "قتل 5 عناصر من قوات النظام في كمين. وأصيب 3 آخرون بجروح."
+    [inc] = run(text, ("KILLED", "5"), ("ORG", "قوات النظام"), ("WOUNDED", "3"))
+    assert (val(inc.killed), val(inc.wounded)) == (5, 3)
+    assert inc.evidence.text == text
+
+
+def test_headline_and_lead_telling_the_same_toll_are_one_incident():
+    text = (
+        "مقتل 8 عناصر من قوات النظام بهجوم لداعش في بادية حمص\n"
+        "أفاد المرصد بمقتل 8 عناصر من قوات النظام في هجوم شنه تنظيم داعش في بادية السخنة شرقي حمص يوم السبت."
+    )
+    [inc] = run(text, ("KILLED", "8"), ("ORG", "قوات النظام"), ("ORG", "لداعش"), ("LOC", "بادية حمص"),
+                ("ORG", "المرصد"), ("KILLED", "8", 2), ("ORG", "قوات النظام", 2), ("ORG", "تنظيم داعش"),
+                ("LOC", "بادية السخنة"), ("LOC", "شرقي حمص"), ("DATE", "يوم السبت"))
+    lead = text.index("\n") + 1
+    assert inc.killed.span.start > lead  # the lead's figure, told with the details
+    assert [r["start"] for r in inc.extra["repeats"]] == [5]
+    assert (txt(inc.location), inc.date.resolved, txt(inc.source)) == ("بادية السخنة", "2019-05-11", "المرصد")
+    assert inc.evidence.text == text
+
+
+def test_same_toll_in_different_places_stays_two_incidents():
+    text = "قتل 3 مدنيين في مدينة إدلب. وفي حادث آخر قتل 3 مدنيين في مدينة حلب."
+    incs = run(text, ("KILLED", "3"), ("LOC", "مدينة إدلب"), ("KILLED", "3", 2), ("LOC", "مدينة حلب"))
+    assert [txt(i.location) for i in incs] == ["مدينة إدلب", "مدينة حلب"]
+
+
+def test_different_places_in_one_sentence_are_different_events():
+    text = "قتل 4 مدنيين في مدينة إدلب وأصيب 6 في مدينة أريحا."
+    a, b = run(text, ("KILLED", "4"), ("LOC", "مدينة إدلب"), ("WOUNDED", "6"), ("LOC", "مدينة أريحا"))
+    assert (txt(a.location), txt(b.location)) == ("مدينة إدلب", "مدينة أريحا")
+    assert a.extra["event_group"] != b.extra["event_group"]
+
+
+# -- 4. perpetrators -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, orgs, perp",
+    [
+        ("قتل 3 مدنيين برصاص قوات النظام في درعا.", ["قوات النظام"], "قوات النظام"),
+        ("قتل 3 مدنيين على يد عناصر داعش.", ["داعش"], "داعش"),
+        ("قتل 6 عناصر من قوات النظام في هجوم لتنظيم داعش.", ["قوات النظام", "لتنظيم داعش"], "لتنظيم داعش"),
+        ("قتل 6 عناصر من قوات النظام في هجوم شنه تنظيم الدولة الإسلامية.",
+         ["قوات النظام", "تنظيم الدولة الإسلامية"], "تنظيم الدولة الإسلامية"),
+        ("هاجم تنظيم داعش نقطة عسكرية وقتل 6 عناصر من قوات النظام.", ["تنظيم داعش", "قوات النظام"], "تنظيم داعش"),
+        ("قتل 6 عناصر من قوات النظام وتبنى تنظيم داعش الهجوم.", ["قوات النظام", "تنظيم داعش"], "تنظيم داعش"),
+        ("ذكرت وكالة أعماق أن مقاتلي التنظيم قتلوا 6 عناصر من قوات النظام.",
+         ["وكالة أعماق", "التنظيم", "قوات النظام"], "التنظيم"),
+    ],
+)
+def test_perpetrator_cues(text, orgs, perp):
+    figure = "3" if "3" in text else "6"
+    [inc] = run(text, ("KILLED", figure), *[("ORG", o) for o in orgs])
+    assert txt(inc.perpetrator) == perp
+    assert inc.perpetrator != inc.victim
+
+
+def test_no_perpetrator_without_a_cue():
+    [inc] = run("قتل 4 عناصر من قوات النظام بانفجار لغم في ريف حماة.", ("KILLED", "4"), ("ORG", "قوات النظام"))
+    assert inc.perpetrator is None
+
+
+def test_target_after_attack_noun_is_not_the_perpetrator():
+    [inc] = run("قتل 4 عناصر في هجوم على قوات النظام.", ("KILLED", "4"), ("ORG", "قوات النظام"))
+    assert inc.perpetrator is None
+    assert txt(inc.victim) == "قوات النظام"  # the side attacked
+
+
+def test_attacked_side_names_the_victim_when_the_figure_does_not():
+    text = "استهدف تنظيم داعش رتلا لقوات النظام ما أدى لمقتل 7 عناصر."
+    [inc] = run(text, ("ORG", "تنظيم داعش"), ("ORG", "لقوات النظام"), ("KILLED", "7"))
+    assert (txt(inc.perpetrator), txt(inc.victim)) == ("تنظيم داعش", "لقوات النظام")
+    # Civilians stay civilians even when a military target is named.
+    [inc] = run("قتل 3 مدنيين في هجوم على مقر لقوات النظام.", ("KILLED", "3"), ("ORG", "لقوات النظام"))
+    assert txt(inc.victim) == "مدنيين"
+
+
+def test_perpetrator_and_location_from_the_sentence_before():
+    text = "هاجم تنظيم داعش نقطة لقوات النظام قرب مدينة تدمر. وقتل في الهجوم 4 عناصر."
+    [inc] = run(text, ("ORG", "تنظيم داعش"), ("ORG", "لقوات النظام"), ("LOC", "مدينة تدمر"), ("KILLED", "4"))
+    assert txt(inc.perpetrator) == "تنظيم داعش"
+    assert txt(inc.victim) == "لقوات النظام"
+    assert txt(inc.location) == "مدينة تدمر"
+    assert set(inc.extra["inherited"]) >= {"perpetrator", "location", "victim"}
+    assert inc.evidence.text == "وقتل في الهجوم 4 عناصر."
+
+
+# -- 5. sources ------------------------------------------------------------------------------
+
+
+def test_source_in_the_sentence_and_from_the_paragraph():
+    text = "أفاد المرصد السوري لحقوق الإنسان بمقتل 5 عناصر من قوات النظام. وأصيب 4 مدنيين بقصف على بلدة كفرنبل."
+    a, b = run(text, ("ORG", "المرصد السوري لحقوق الإنسان"), ("KILLED", "5"), ("ORG", "قوات النظام"),
+               ("WOUNDED", "4"), ("LOC", "بلدة كفرنبل"))
+    assert txt(a.source) == txt(b.source) == "المرصد السوري لحقوق الإنسان"
+    assert "source" not in a.extra.get("inherited", []) and "source" in b.extra["inherited"]
+
+
+def test_two_outlets_keep_their_own_figures():
+    text = "وقال المرصد إن 15 عنصرا قتلوا في الهجوم، فيما ذكرت وكالة أعماق التابعة للتنظيم أن 40 عنصرا قتلوا."
+    a, b = run(text, ("ORG", "المرصد"), ("KILLED", "15"), ("ORG", "وكالة أعماق"), ("ORG", "للتنظيم"), ("KILLED", "40"))
+    assert (val(a.killed), txt(a.source)) == (15, "المرصد")
+    assert (val(b.killed), txt(b.source)) == (40, "وكالة أعماق")
+    assert a.extra["event_group"] == b.extra["event_group"]
+
+
+def test_untagged_field_sources():
+    [inc] = run("قالت مصادر ميدانية إن 7 عناصر قتلوا في الكمين.", ("KILLED", "7"))
+    assert txt(inc.source) == "مصادر ميدانية"
+    [inc] = run("قتل 7 عناصر بحسب ناشطين محليين.", ("KILLED", "7"))
+    assert txt(inc.source) == "ناشطين محليين"
+
+
+# -- 6. places -------------------------------------------------------------------------------
+
+
+def test_most_specific_place_first_and_governorate_as_context():
+    text = "قتل 3 رعاة في بادية القورية بريف دير الزور الشرقي."
+    [inc] = run(text, ("KILLED", "3"), ("LOC", "بادية القورية"), ("LOC", "بريف دير الزور الشرقي"))
+    assert txt(inc.location) == "بادية القورية"
+    assert [c["text"] for c in inc.extra["location_context"]] == ["بريف دير الزور الشرقي"]
+
+
+def test_seat_of_the_source_is_not_the_place():
+    text = "وقال المرصد ومقره بريطانيا إن 3 مدنيين قتلوا في مدينة دوما."
+    [inc] = run(text, ("ORG", "المرصد"), ("LOC", "بريطانيا"), ("KILLED", "3"), ("LOC", "مدينة دوما"))
+    assert txt(inc.location) == "مدينة دوما"
+
+
+# -- 7. dates --------------------------------------------------------------------------------
+
+
+def test_date_in_sentence_resolved_against_the_article_date():
+    [inc] = run("قتل 3 مدنيين يوم الجمعة في قصف.", ("KILLED", "3"), ("DATE", "يوم الجمعة"))
+    assert (inc.date.span.text, inc.date.resolved, inc.date.precision) == ("يوم الجمعة", "2019-05-10", "day")
+
+
+def test_date_from_an_earlier_sentence_and_without_article_date():
+    text = "شهدت المنطقة أمس اشتباكات عنيفة. وقتل فيها 8 مقاتلين."
+    [inc] = run(text, ("DATE", "أمس"), ("KILLED", "8"), date=None)
+    assert inc.date.span.text == "أمس" and inc.date.resolved is None and inc.date.precision == "day"
+    assert "date" in inc.extra["inherited"]
+
+
+def test_since_date_is_not_the_event_date():
+    text = "قتل 4 عناصر السبت في المعارك المستمرة منذ 2 آذار."
+    [inc] = run(text, ("KILLED", "4"), ("DATE", "السبت"), ("DATE", "2 آذار"))
+    assert inc.date.span.text == "السبت"
+
+
+# -- 8. page furniture -----------------------------------------------------------------------
+
+
+def test_readers_comments_and_related_titles_yield_nothing():
+    text = (
+        "قتل 5 عناصر من قوات النظام في هجوم لتنظيم داعش على مواقعهم في بادية حمص الشرقية يوم السبت.\n"
+        "اقرأ أيضا: مقتل 20 مدنيا في غارات على إدلب\n"
+        "التعليقات\n"
+        "أبو محمد: والله قتل 100 منهم وأكثر"
+    )
+    [inc] = run(text, ("KILLED", "5"), ("KILLED", "20"), ("KILLED", "100"))
+    assert val(inc.killed) == 5
+
+
+def test_ad_marker_inside_the_body_is_ignored():
+    text = "قتل 5 عناصر من قوات النظام [ads3] في هجوم على بادية حمص الشرقية يوم السبت الماضي."
+    [inc] = run(text, ("KILLED", "5"), ("KILLED", "3"))
+    assert val(inc.killed) == 5
+
+
+# -- 1, 2, 9. text the model read ------------------------------------------------------------
+
+
+def test_offsets_are_in_the_original_text_after_repair_and_digits():
+    text = "مق. تل ٣٥ عنصراً من قوات النظام في كمين قرب مدينة تدمر."
+    norm = normalize(text)
+    assert "مقتل 35" in norm.text
+    [inc] = assemble_incidents(norm, place(norm, ("KILLED", "35"), ("ORG", "قوات النظام"), ("LOC", "مدينة تدمر")), SAT)
+    assert inc.killed.span.text == "٣٥" and inc.killed.value == 35
+    assert inc.evidence.text == text  # the split word did not end the sentence
+    assert text[inc.victim.start : inc.victim.end] == "قوات النظام"
+
+
+@pytest.mark.parametrize(
+    "quote, value, qualifier",
+    [("ثمانية", 8, "exact"), ("العشرات", 12, "vague"), ("35", 35, "at_least"), ("10", 10, "range")],
+)
+def test_number_forms_and_qualifiers_reach_the_count(quote, value, qualifier):
+    text = {
+        "ثمانية": "قتل ثمانية عناصر في الهجوم.",
+        "العشرات": "قتل العشرات من المدنيين في الهجوم.",
+        "35": "قتل ما لا يقل عن 35 عنصرا في الهجوم.",
+        "10": "قتل بين 10 و15 عنصرا في الهجوم.",
+    }[quote]
+    [inc] = run(text, ("KILLED", quote))
+    assert (inc.killed.value, inc.killed.quantity.qualifier) == (value, qualifier)
+
+
+def test_numbers_that_are_not_casualties_never_become_incidents():
+    text = "استمر الهجوم 48 ساعة على بعد 17 كيلومترا من مدينة تدمر ودمرت دبابتين."
+    assert run(text, ("LOC", "مدينة تدمر"), ("ORG", "الهجوم")) == []
+
+
+def test_unreadable_figure_is_dropped_and_noted():
+    text = "سقط قتلى وجرحى في القصف، وقتل 4 عناصر."
+    [inc] = run(text, ("KILLED", "قتلى وجرحى"), ("KILLED", "4"))
+    assert val(inc.killed) == 4
+    assert [u["text"] for u in inc.extra["unread_counts"]] == ["قتلى وجرحى"]
+    assert run("سقط قتلى وجرحى في القصف.", ("KILLED", "قتلى وجرحى")) == []
+
+
+def test_typo_verb_still_gives_the_models_figure():
+    # «من قبل 4 عناصر» where «قتل» was meant: the model carries the typo, assembly follows it.
+    [inc] = run("من قبل 4 عناصر من قوات النظام في ديرالزور.", ("KILLED", "4"), ("ORG", "قوات النظام"), ("LOC", "ديرالزور"))
+    assert (val(inc.killed), txt(inc.location)) == (4, "ديرالزور")
+
+
+# -- confidence, errors, contract ------------------------------------------------------------
+
+
+def test_confidence_formula():
+    text = "أفاد المرصد بمقتل 5 عناصر من قوات النظام برصاص قناص داعش في درعا يوم السبت."
+    full = run(text, ("ORG", "المرصد"), ("KILLED", "5", 1, 0.9), ("ORG", "قوات النظام"), ("ORG", "داعش"),
+               ("LOC", "درعا"), ("DATE", "يوم السبت"))[0]
+    assert full.confidence == pytest.approx(0.9)
+    bare = run("قتل 5 في الهجوم.", ("KILLED", "5", 1, 0.8))[0]
+    assert bare.confidence == pytest.approx(0.4)
+    vague = run("قتل عدد من الأشخاص.", ("KILLED", "عدد من", 1, 1.0))[0]
+    assert vague.killed.value is None and vague.confidence == pytest.approx(0.5 * 0.8)
+
+
+def test_bad_entities_are_reported():
+    norm = normalize("قتل 5 عناصر.")
+    with pytest.raises(HasilaError, match="outside"):
+        assemble_incidents(norm, [Entity("KILLED", Span(40, 41, "5"))], None)
+    with pytest.raises(HasilaError, match="says"):
+        assemble_incidents(norm, [Entity("KILLED", Span(0, 1, "5"))], None)
+
+
+def _schema():
+    ref = resources.files("hasila.infer.resources") / "document.schema.json"
+    return json.loads(ref.read_text(encoding="utf-8"))
+
+
+def test_records_validate_against_the_schema():
+    text = "أفاد المرصد بمقتل 5 عناصر من قوات النظام و3 من عناصر التنظيم بينهم قيادي في بادية حمص السبت."
+    incs = run(text, ("ORG", "المرصد"), ("KILLED", "5"), ("ORG", "قوات النظام"), ("KILLED", "3"), ("ORG", "التنظيم"),
+               ("LOC", "بادية حمص"), ("DATE", "السبت"))
+    record = {"doc_id": "x", "status": "ok", "entities": [], "incidents": [i.to_json() for i in incs]}
+    jsonschema.validate(record, _schema())
+
+
+# -- properties ------------------------------------------------------------------------------
+
+_PIECES = [
+    "قتل", "مقتل", "5", "٣٥", "عناصر", "من", "قوات النظام", "بينهم", "منهم", "ارتفع إلى", "منذ", "آذار 2019",
+    "في", "بريف", "حمص", "أفاد", "المرصد", "برصاص", "داعش", "آخرون", "السبت", "أمس", ".", "،", "\n",
+    "التعليقات", "اقرأ أيضا", "[ads3]", "مق. تل", "قت. يلا", "ضابطان", "العشرات", "عدد من", "قَتَلَ", "ـ", "و",
+]
+_LABELS = ["PER", "ORG", "LOC", "DATE", "KILLED", "WOUNDED"]
+
+
+@st.composite
+def _article(draw):
+    pieces = draw(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=40))
+    text = " ".join(pieces)
+    norm = normalize(text)
+    n = len(norm.text)
+    entities = []
+    for _ in range(draw(st.integers(0, 12))):
+        s = draw(st.integers(0, n))
+        e = draw(st.integers(s, min(n, s + 25)))
+        score = draw(st.one_of(st.none(), st.floats(0, 1)))
+        entities.append(Entity(draw(st.sampled_from(_LABELS)), Span(s, e, norm.text[s:e], score)))
+    date = draw(st.one_of(st.none(), st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31))))
+    return text, norm, entities, date
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_article())
+def test_random_entities_never_crash_and_offsets_are_original(article):
+    text, norm, entities, date = article
+    incidents = assemble_incidents(norm, entities, date)
+    record = {"doc_id": "h", "status": "ok", "entities": [], "incidents": [i.to_json() for i in incidents]}
+    jsonschema.validate(record, _schema())
+    counted = set()
+    for inc in incidents:
+        assert inc.killed is not None or inc.wounded is not None
+        for span in _spans(inc):
+            assert 0 <= span.start <= span.end <= len(text)
+            assert text[span.start : span.end] == span.text
+        for c in (inc.killed, inc.wounded):
+            if c is not None:
+                assert (c.span.start, c.span.end) not in counted  # a figure is used once
+                counted.add((c.span.start, c.span.end))

@@ -1,0 +1,387 @@
+"""hasila-extract end to end with a tiny model: records, bad inputs, formats, resume, HTML."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from hasila.infer.cli import main
+from hasila.infer.records import check_record, load_schema
+from hasila.infer.writers import CSV_COLUMNS, safe_cell
+from tiny_model import build_tiny_model
+
+TESTS_DIR = Path(__file__).resolve().parent
+
+# Made-up articles.
+REPORT = ("أفاد المرصد السوري بمقتل 35 عنصرا من قوات النظام في بادية حمص يوم السبت .\n"
+          "وأصيب 12 مدنيا في قصف على الرقة أمس .")
+SHORT = "قتل ثمانية جنود وأصيب خمسة آخرون بهجوم في ريف دير الزور أمس ."
+WITH_COMMENTS = REPORT + "\nالتعليقات\nمتابع: قتل 500 شخص هذا العام ولا أحد يتحرك!"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny matrices on a shared CPU: one thread is many times faster than two that wait."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return str(build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", train_steps=150))
+
+
+@pytest.fixture(scope="module")
+def validator():
+    schema = load_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    with open(path, "wb") as fh:
+        for row in rows:
+            fh.write(row if isinstance(row, bytes) else (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
+    return path
+
+
+def run(argv) -> int:
+    return main([str(a) for a in argv])
+
+
+def read_records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def check_all(records, texts, validator):
+    for rec in records:
+        validator.validate(rec)
+        check_record(rec, texts.get(rec["doc_id"]))
+
+
+@pytest.fixture
+def bad_inputs(tmp_path):
+    """A folder and a JSONL file with every kind of bad input among good ones."""
+    folder = tmp_path / "articles"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "b.txt").write_text(SHORT, encoding="utf-8")
+    (folder / "a.txt").write_text(REPORT, encoding="utf-8")
+    (folder / "sub" / "c.txt").write_bytes(b"\xd9\x82\xd8\xaa\xd9\x84 \xff\xfe 35")  # not UTF-8
+    (folder / "notes.md").write_text("ignored: not a .txt file", encoding="utf-8")
+    jsonl = write_jsonl(tmp_path / "news.jsonl", [
+        {"id": "n1", "text": REPORT, "date": "2019-04-20", "source": "made-up agency", "url": "https://example.org/1"},
+        {"id": "n2", "text": "   \n "},
+        {"id": "n3", "text": "Three soldiers were killed on Saturday."},
+        {"id": "n4", "text": SHORT * 40},
+        b"{not json\n",
+        {"text": SHORT},
+        {"id": "n5"},
+        {"id": "n1", "text": SHORT},
+        {"id": "n6", "text": SHORT, "date": "20/04/2019"},
+        b"\n",
+        b'{"id": "n7", "text": "\xff"}\n',
+        {"id": 8, "text": SHORT},
+        json.dumps({"id": "n9", "text": "قتل \ud800 جنود"}).encode("ascii") + b"\n",  # lone surrogate
+    ])
+    return folder, jsonl
+
+
+EXPECTED = [  # (doc_id, status, error type) in input order
+    ("DIR/a.txt", "ok", None), ("DIR/b.txt", "ok", None), ("DIR/sub/c.txt", "error", "not_utf8"),
+    ("n1", "ok", None), ("n2", "error", "empty_text"), ("n3", "error", "not_arabic"), ("n4", "error", "too_long"),
+    ("JSONL:5", "error", "bad_json"), ("JSONL:6", "error", "missing_field"), ("n5", "error", "missing_field"),
+    ("n1", "error", "duplicate_id"), ("n6", "error", "bad_date"), ("JSONL:11", "error", "not_utf8"),
+    ("8", "ok", None), ("n9", "error", "bad_text"),
+]
+
+
+def test_one_valid_record_per_input_in_order(model_dir, bad_inputs, tmp_path, validator, capsys):
+    folder, jsonl = bad_inputs
+    out = tmp_path / "out.jsonl"
+    assert run([folder, jsonl, "-o", out, "--model", model_dir, "--max-chars", 1000, "--batch-size", 3]) == 0
+    records = read_records(out)
+    expected = [(i.replace("DIR", str(folder)).replace("JSONL", str(jsonl)), s, t) for i, s, t in EXPECTED]
+    assert [(r["doc_id"], r["status"], (r["error"] or {}).get("type")) for r in records] == expected
+    texts = {str(folder / "a.txt"): REPORT, str(folder / "b.txt"): SHORT, "n1": REPORT, "8": SHORT}
+    check_all(records, texts, validator)
+    by_id = {r["doc_id"]: r for r in records if r["status"] == "ok"}
+    assert by_id["n1"]["date"] == "2019-04-20" and by_id["n1"]["source"] == "made-up agency"
+    assert by_id["n1"]["model"]["name"] == "model" and len(by_id["n1"]["model"]["sha256"]) == 64
+    assert any(e["label"] == "KILLED" and e["text"] == "35" for e in by_id["n1"]["entities"])
+    # Every error message names the file (and line) the document came from.
+    for rec in records:
+        if rec["status"] == "error":
+            assert str(jsonl) + ":" in rec["error"]["message"] or str(folder) in rec["error"]["message"], rec
+    dup = next(r for r in records if r["error"] and r["error"]["type"] == "duplicate_id")
+    assert f"{jsonl}:8" in dup["error"]["message"] and f"{jsonl}:1" in dup["error"]["message"]
+    err = capsys.readouterr().err
+    assert "15 documents (11 with errors)" in err
+
+
+def test_same_output_twice(model_dir, bad_inputs, tmp_path):
+    folder, jsonl = bad_inputs
+    outs = []
+    for k in range(2):
+        out, html = tmp_path / f"out{k}.jsonl", tmp_path / f"report{k}.html"
+        assert run([folder, jsonl, "-o", out, "--html", html, "--model", model_dir, "-q"]) == 0
+        outs.append((out.read_bytes(), html.read_bytes()))
+    assert outs[0] == outs[1]
+
+
+def test_stdin_jsonl_and_plain_text(model_dir, monkeypatch, capsys, validator):
+    lines = json.dumps({"id": "s1", "text": SHORT}, ensure_ascii=False) + "\n" + "not json\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(lines.encode("utf-8"))))
+    assert run(["-", "--model", model_dir, "-q"]) == 0
+    records = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [(r["doc_id"], r["status"]) for r in records] == [("s1", "ok"), ("-:2", "error")]
+    check_all(records, {"s1": SHORT}, validator)
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SHORT.encode("utf-8"))))
+    assert run(["-", "--model", model_dir, "-q", "--date", "2020-01-02"]) == 0
+    [record] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert record["doc_id"] == "-" and record["status"] == "ok" and record["date"] == "2020-01-02"
+    check_all([record], {"-": SHORT}, validator)
+
+
+def test_csv_one_row_per_incident(model_dir, bad_inputs, tmp_path):
+    folder, jsonl = bad_inputs
+    out_json, out_csv, errors = tmp_path / "o.jsonl", tmp_path / "o.csv", tmp_path / "errors.csv"
+    assert run([folder, jsonl, "-o", out_json, "--model", model_dir, "-q"]) == 0
+    assert run([folder, jsonl, "-o", out_csv, "--errors", errors, "--model", model_dir, "-q"]) == 0
+    records = read_records(out_json)
+    with open(out_csv, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0].keys()) == CSV_COLUMNS
+    incidents = [(r, i, inc) for r in records if r["status"] == "ok" for i, inc in enumerate(r["incidents"])]
+    assert incidents, "the fitted tiny model should yield at least one incident"
+    assert len(rows) == len(incidents)
+    for row, (rec, i, inc) in zip(rows, incidents):
+        assert row["doc_id"] == rec["doc_id"] and row["incident"] == str(i + 1)
+        killed = inc["killed"]
+        assert row["fatalities"] == ("" if not killed or killed["value"] is None else str(killed["value"]))
+        assert row["notes"].lstrip("'") == inc["evidence"]["text"]
+        assert (row["evidence_start"], row["evidence_end"]) == (str(inc["evidence"]["start"]), str(inc["evidence"]["end"]))
+        assert row["actor1"] == (inc["perpetrator"] or {}).get("text", "")
+    with open(errors, newline="", encoding="utf-8") as fh:
+        err_rows = list(csv.DictReader(fh))
+    assert [r["doc_id"] for r in err_rows] == [r["doc_id"] for r in records if r["status"] == "error"]
+    assert all(r["error_type"] and r["message"] for r in err_rows)
+
+
+def test_csv_cells_cannot_run_formulas():
+    assert safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert safe_cell("-2+3") == "'-2+3"
+    assert safe_cell("-") == "-" and safe_cell(35) == 35 and safe_cell("قتل") == "قتل"
+
+
+class _TagCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.attrs, self.data = set(), [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attrs.extend((tag, k, v) for k, v in attrs)
+
+    def handle_data(self, data):
+        self.data.append(data)
+
+
+def test_html_report_escapes_everything(model_dir, tmp_path):
+    evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    jsonl = write_jsonl(tmp_path / "evil.jsonl", [
+        {"id": '"><img src=x onerror=alert(3)>', "text": SHORT + " " + evil, "url": "javascript:alert(4)",
+         "source": "<b>bold</b>"},
+        {"id": "ok", "text": WITH_COMMENTS, "url": "https://example.org/a?b=1&c=2"},
+        {"id": "<i>bad</i>", "text": ""},
+    ])
+    html_path = tmp_path / "r.html"
+    assert run([jsonl, "--html", html_path, "-o", tmp_path / "o.jsonl", "--model", model_dir, "-q"]) == 0
+    page = html_path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="ar" dir="rtl">' in page
+    parser = _TagCollector()
+    parser.feed(page)
+    assert parser.tags <= {"html", "head", "meta", "title", "style", "body", "header", "h1", "div", "span", "main",
+                           "article", "h2", "p", "table", "thead", "tbody", "tr", "th", "td", "a", "br", "b", "bdi", "footer"}
+    assert not any(k.startswith("on") for _, k, _ in parser.attrs)
+    hrefs = [v for tag, k, v in parser.attrs if k == "href"]
+    assert "https://example.org/a?b=1&c=2" in hrefs
+    assert all(h.startswith("#") or h.startswith("https://") for h in hrefs)
+    shown = "".join(parser.data)  # what the reader sees: the input's markup as plain text
+    assert evil in shown and "<b>bold</b>" in shown and '"><img src=x onerror=alert(3)>' in shown
+    assert "<script" not in page.lower() and "<img" not in page.lower()
+    # Every evidence link points at an anchor in the page; the comments are marked as furniture.
+    ids = {v for _, k, v in parser.attrs if k == "id"}
+    assert all(h[1:] in ids for h in hrefs if h.startswith("#"))
+    assert 'class="furn"' in page or ' furn"' in page
+
+
+def test_usage_errors_exit_2(model_dir, tmp_path, capsys, monkeypatch):
+    good = tmp_path / "a.txt"
+    good.write_text(SHORT, encoding="utf-8")
+    assert run([tmp_path / "missing.txt", "--model", model_dir]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert run([good, "--resume", "--model", model_dir]) == 2
+    assert "--resume needs -o" in capsys.readouterr().err
+    assert run([good, "--date", "yesterday", "--model", model_dir]) == 2
+    assert run([good, "--model", tmp_path / "no-model"]) == 2
+    monkeypatch.delenv("HASILA_MODEL", raising=False)
+    monkeypatch.setattr("hasila.infer.model.SHIPPED_MODEL_DIR", tmp_path / "no-shipped-model")
+    assert run([good]) == 2
+    assert "HASILA_MODEL" in capsys.readouterr().err
+    monkeypatch.setenv("HASILA_MODEL", model_dir)
+    assert run([good, "-q"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "ok"
+
+
+def test_a_failing_document_does_not_stop_the_batch(model_dir, tmp_path, monkeypatch, validator):
+    import hasila.infer.pipeline as pipeline
+
+    real = pipeline.assemble_incidents
+
+    def flaky(norm, entities, date):
+        if "ثمانية" in norm.text:
+            raise RuntimeError("boom")
+        return real(norm, entities, date)
+
+    monkeypatch.setattr(pipeline, "assemble_incidents", flaky)
+    jsonl = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": REPORT}, {"id": "b", "text": SHORT},
+                                                {"id": "c", "text": REPORT}])
+    out = tmp_path / "o.jsonl"
+    assert run([jsonl, "-o", out, "--model", model_dir, "-q"]) == 0
+    records = read_records(out)
+    assert [(r["doc_id"], r["status"]) for r in records] == [("a", "ok"), ("b", "error"), ("c", "ok")]
+    assert records[1]["error"]["type"] == "internal_error" and "RuntimeError: boom" in records[1]["error"]["message"]
+    check_all(records, {"a": REPORT, "c": REPORT}, validator)
+
+
+def test_python_api(model_dir, validator):
+    from hasila.infer.pipeline import extract
+
+    records = extract([SHORT, "", {"id": "x", "text": REPORT, "date": "2019-04-20"}], model=model_dir, device="cpu")
+    assert [(r["doc_id"], r["status"]) for r in records] == [("0", "ok"), ("1", "error"), ("x", "ok")]
+    assert records[2]["date"] == "2019-04-20"
+    check_all(records, {"0": SHORT, "x": REPORT}, validator)
+    with pytest.raises(TypeError):
+        extract(SHORT, model=model_dir)
+
+
+# -- atomic output and resume ------------------------------------------------------------------
+
+SLOW_RUNNER = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from hasila.infer import model
+_predict = model.TokenClassifier.predict
+def slow(self, docs, batch_size=None):
+    time.sleep({delay})
+    return _predict(self, docs, batch_size)
+model.TokenClassifier.predict = slow
+from hasila.infer.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _many_docs(path: Path, n: int) -> Path:
+    rows = []
+    for i in range(n):
+        rows.append({"id": f"d{i}", "text": (REPORT, SHORT, WITH_COMMENTS)[i % 3]} if i % 7 else {"id": f"d{i}", "text": ""})
+    return write_jsonl(path, rows)
+
+
+def _progress(path: Path) -> int:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["done"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_same_bytes(model_dir, tmp_path):
+    inputs = _many_docs(tmp_path / "in.jsonl", 100)  # chunks of 32 documents
+    common = ["--model", model_dir, "--batch-size", "2", "--threads", "1", "-q"]
+
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    assert run([inputs, "-o", ref / "out.jsonl", "--html", ref / "r.html", "--errors", ref / "e.csv"] + common) == 0
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "out.jsonl").write_text("old results\n", encoding="utf-8")  # must survive the crash
+    script = tmp_path / "slow_runner.py"
+    script.write_text(SLOW_RUNNER.format(tests=str(TESTS_DIR), delay=1.0), encoding="utf-8")
+    argv = [sys.executable, str(script), str(inputs), "-o", str(out / "out.jsonl"), "--html", str(out / "r.html"),
+            "--errors", str(out / "e.csv")] + [str(a) for a in common]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    progress = out / "out.jsonl.partial.json"
+    deadline = time.time() + 120
+    while _progress(progress) < 32 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = _progress(progress)
+    assert 32 <= done < 100, proc.stderr.read().decode()
+    assert (out / "out.jsonl").read_text(encoding="utf-8") == "old results\n"  # old file intact
+    assert not (out / "r.html").exists()
+    # A torn write after the last checkpoint: resume must cut it off.
+    with open(out / "out.jsonl.partial", "ab") as fh:
+        fh.write(b'{"doc_id": "half-writ')
+
+    assert run([inputs, "-o", out / "out.jsonl", "--html", out / "r.html", "--errors", out / "e.csv", "--resume"] + common) == 0
+    for name in ("out.jsonl", "r.html", "e.csv"):
+        assert (out / name).read_bytes() == (ref / name).read_bytes(), name
+    assert not progress.exists() and not (out / "out.jsonl.partial").exists()
+
+
+def test_resume_refuses_changed_input_or_settings(model_dir, tmp_path, capsys, monkeypatch):
+    inputs = _many_docs(tmp_path / "in.jsonl", 40)
+    out = tmp_path / "out.jsonl"
+    common = ["--model", model_dir, "--batch-size", "2", "-q"]
+    # An interrupted run: Ctrl-C right after the first checkpoint.
+    import hasila.infer.writers as writers
+
+    real_checkpoint = writers.BatchWriter.checkpoint
+
+    def checkpoint_then_stop(self):
+        real_checkpoint(self)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(writers.BatchWriter, "checkpoint", checkpoint_then_stop)
+        assert run([inputs, "-o", out] + common) == 130
+    assert _progress(tmp_path / "out.jsonl.partial.json") == 32
+    assert not out.exists()
+    capsys.readouterr()
+
+    changed = _many_docs(tmp_path / "changed.jsonl", 40)
+    rows = changed.read_text(encoding="utf-8").splitlines()
+    rows[3] = json.dumps({"id": "d3", "text": SHORT + " تغيير"}, ensure_ascii=False)
+    changed.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert run([changed, "-o", out, "--resume"] + common) == 2
+    assert "differ from those of the interrupted run" in capsys.readouterr().err
+    assert run([inputs, "-o", out, "--resume", "--date", "2020-01-01"] + common) == 2
+    assert "settings differ" in capsys.readouterr().err
+    assert run([inputs, "-o", out, "--resume"] + common) == 0
+    assert len(read_records(out)) == 40
+
+
+def test_progress_bar_only_on_a_terminal(model_dir, tmp_path, capsys):
+    good = tmp_path / "a.txt"
+    good.write_text(SHORT, encoding="utf-8")
+    assert run([good, "--model", model_dir, "-o", tmp_path / "o.jsonl"]) == 0
+    err = capsys.readouterr().err
+    assert "doc/s" not in err and "it/s" not in err and "1 documents (0 with errors)" in err

@@ -1,0 +1,195 @@
+"""``hasila-annotate``: keep the stand-off gold store.
+
+    hasila-annotate text DOC_ID                 print an article's text (to read and quote)
+    hasila-annotate import FILE...              quote files -> store (all or nothing)
+    hasila-annotate check                       validate the whole store, print statistics
+    hasila-annotate export-quotes DOC_ID        a stored document back in quote form
+    hasila-annotate ls-push --project N [DOC_ID...]   store docs / corpus docs -> Label Studio tasks
+    hasila-annotate ls-pull --project N         finished Label Studio annotations -> store
+
+The store root is ``--store`` (default ``annotations/store``, or ``$HASILA_ANNOTATIONS/store``);
+corpora come from ``--data`` (default ``$HASILA_DATA`` or ``../shared/data``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from hasila.infer.types import HasilaError
+from hasila.train.annotate.quotes import document_from_quotes, dumps_quotes, quotes_from_document, read_quote_file
+from hasila.train.annotate.store import (
+    GoldDocument,
+    BioStats,
+    StoreError,
+    bio_with_stats,
+    corpus_resolver,
+    document_path,
+    load_document,
+    load_store,
+    meta_for_doc_id,
+    record_json,
+    source_for_doc_id,
+    store_dir,
+    write_documents,
+)
+from hasila.train.settings import data_dir
+
+
+def _find_stored(root: Path, doc_id: str) -> Path:
+    hits = sorted(root.glob(f"*/{doc_id}.json"))
+    if not hits:
+        raise StoreError(f"{doc_id}: not in the store {root}")
+    return hits[0]
+
+
+def cmd_text(args: argparse.Namespace) -> int:
+    text = corpus_resolver(args.data)(source_for_doc_id(args.doc_id))
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    resolver = corpus_resolver(args.data)
+    docs: list[GoldDocument] = []
+    errors: list[str] = []
+    for path in args.files:
+        try:
+            file_docs = []
+            for payload in read_quote_file(path):
+                doc_id = payload.get("doc_id")
+                if not isinstance(doc_id, str):
+                    raise StoreError("a document without a 'doc_id' string")
+                source = payload.get("source") or source_for_doc_id(doc_id)
+                meta = meta_for_doc_id(doc_id, args.data) if source.get("corpus") == "saudinewsnet" else {}
+                file_docs.append(document_from_quotes(payload, resolver(source), source, meta))
+            docs.extend(file_docs)
+        except (HasilaError, OSError) as exc:
+            errors.append(f"{path}: {exc}")
+    if not errors:
+        errors.extend(_replacement_conflicts(args.store, docs, args.replace))
+    if errors:
+        print("nothing written:\n" + "\n".join(errors), file=sys.stderr)
+        return 1
+    for doc, path in zip(docs, write_documents(docs, args.store)):
+        print(f"{doc.doc_id}: {len(doc.spans)} spans, {len(doc.incidents)} incidents -> {path}")
+    return 0
+
+
+def _replacement_conflicts(root: Path, docs: list[GoldDocument], replace: bool) -> list[str]:
+    """A document already stored with different content is only replaced with --replace."""
+    out = []
+    for doc in docs:
+        path = document_path(root, doc.corpus, doc.doc_id)
+        if path.exists() and not replace and path.read_text(encoding="utf-8") != record_json(doc):
+            out.append(f"{doc.doc_id}: already in the store with other annotations ({path}); use --replace")
+    return out
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    docs = load_store(args.store, corpus_resolver(args.data))
+    by = Counter((d.corpus, d.status, d.kind) for d in docs)
+    labels = Counter(e.label for d in docs for e in d.spans)
+    bio = BioStats()
+    for d in docs:
+        bio.add(bio_with_stats(d)[1])
+    print(f"{len(docs)} documents in {args.store}")
+    for (corpus, status, kind), n in sorted(by.items()):
+        print(f"  {corpus:14s} {status:6s} {kind:13s} {n}")
+    print(f"spans: {sum(labels.values())}  " + "  ".join(f"{k} {labels[k]}" for k in sorted(labels)))
+    print(f"incidents: {sum(len(d.incidents) for d in docs)}")
+    print(f"BIO: {bio.snapped} of {bio.spans} spans cut a word (whole word tagged), {bio.dropped} dropped (word already tagged)")
+    return 0
+
+
+def cmd_export_quotes(args: argparse.Namespace) -> int:
+    doc = load_document(_find_stored(args.store, args.doc_id), corpus_resolver(args.data))
+    print(dumps_quotes(quotes_from_document(doc)))
+    return 0
+
+
+def cmd_ls_push(args: argparse.Namespace) -> int:
+    from hasila.train.annotate import label_studio as ls
+
+    client = ls.connect(args.url, args.api_key)
+    project = args.project if args.project is not None else ls.create_project(client, args.title)
+    resolver = corpus_resolver(args.data)
+    if args.doc_ids:
+        items: list[GoldDocument | str] = []
+        for doc_id in args.doc_ids:
+            hits = sorted(args.store.glob(f"*/{doc_id}.json"))
+            items.append(load_document(hits[0], resolver) if hits else doc_id)
+    else:
+        items = list(load_store(args.store, resolver))
+    pushed = ls.push(client, project, items, resolver=resolver)
+    print(f"project {project}: {len(pushed)} task(s) created")
+    return 0
+
+
+def cmd_ls_pull(args: argparse.Namespace) -> int:
+    from hasila.train.annotate import label_studio as ls
+
+    client = ls.connect(args.url, args.api_key)
+    report = ls.pull(client, args.project, resolver=corpus_resolver(args.data), store_root=args.store)
+    for note in report.fixes:
+        print(f"fixed: {note}")
+    print(
+        f"project {args.project}: {len(report.written)} written, {len(report.unchanged)} unchanged, "
+        f"{len(report.skipped)} task(s) without a submitted annotation"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hasila-annotate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", type=Path, default=None, help="store root (default: annotations/store)")
+    parser.add_argument("--data", type=Path, default=None, help="corpora folder (default: $HASILA_DATA or ../shared/data)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("text", help="print an article's text")
+    p.add_argument("doc_id")
+    p.set_defaults(func=cmd_text)
+
+    p = sub.add_parser("import", help="import quote files into the store (nothing is written if any fails)")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--replace", action="store_true", help="replace stored documents whose annotations differ")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("check", help="validate the whole store and print statistics")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("export-quotes", help="print a stored document in quote form")
+    p.add_argument("doc_id")
+    p.set_defaults(func=cmd_export_quotes)
+
+    for name, func, help_ in (
+        ("ls-push", cmd_ls_push, "create Label Studio tasks from the store or from corpus doc ids"),
+        ("ls-pull", cmd_ls_pull, "pull submitted Label Studio annotations into the store"),
+    ):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--url", default=None, help="Label Studio URL (default $LABEL_STUDIO_URL)")
+        p.add_argument("--api-key", default=None, help="API token (default $LABEL_STUDIO_API_KEY)")
+        p.add_argument("--project", type=int, default=None, required=name == "ls-pull")
+        if name == "ls-push":
+            p.add_argument("--title", default="Hasila", help="title of a new project when --project is not given")
+            p.add_argument("doc_ids", nargs="*", help="documents to push (default: the whole store)")
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.store = args.store or store_dir()
+    args.data = args.data or data_dir()
+    try:
+        return int(args.func(args))
+    except (HasilaError, OSError) as exc:
+        print(f"hasila-annotate: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""``hasila-train``: fine-tune, build the base encoder, write a model card.
+
+    hasila-train run --config train/configs/hasila.json [--set key=value ...]
+                     [--base-model ID_OR_PATH] [--output-dir DIR] [--resume]
+    hasila-train run --resume --output-dir DIR        # continue a crashed run with its saved config
+    hasila-train card --model DIR --metrics metrics.json
+    hasila-train base ...                             # see hasila-train base --help
+
+Several GPUs: ``accelerate launch -m hasila.train.cli run --config ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from hasila.infer.types import HasilaError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hasila-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="fine-tune a token classifier")
+    run.add_argument("--config", type=Path, help="JSON config (see train/configs/); optional with --resume")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config key (dotted keys, JSON values), repeatable")
+    run.add_argument("--base-model", help="Hugging Face model id or local path (overrides base_model)")
+    run.add_argument("--output-dir", help="where checkpoints and the model go (overrides output_dir)")
+    run.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
+    run.add_argument("--log-level", default="INFO")
+
+    card = sub.add_parser("card", help="write README.md (model card) for a model folder from a metrics JSON")
+    card.add_argument("--model", type=Path, required=True)
+    card.add_argument("--metrics", type=Path, required=True, help="written by hasila-evaluate")
+    card.add_argument("--out", type=Path, default=None, help="default: MODEL/README.md")
+    card.add_argument("--name", default=None, help="model name in the card (default: the folder name)")
+
+    sub.add_parser("base", help="build / trim / adapt the base encoder (hasila-train base --help)", add_help=False)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from hasila.train.config import CONFIG_FILENAME, ConfigError, load_config
+    from hasila.train.trainer import train
+
+    overrides = list(args.overrides)
+    if args.base_model:
+        overrides.append(f"base_model={args.base_model}")
+    if args.output_dir:
+        overrides.append(f"output_dir={args.output_dir}")
+    config_path = args.config
+    if config_path is None:
+        if not (args.resume and args.output_dir):
+            raise ConfigError("--config is required (or --resume with --output-dir of a run that saved its config)")
+        config_path = Path(args.output_dir) / CONFIG_FILENAME
+    cfg = load_config(config_path, overrides)
+    state = train(cfg, resume=args.resume)
+    best = "" if state.best_metric is None else f", best dev micro F1 {state.best_metric:.4f} at step {state.best_step}"
+    print(f"trained {state.global_step} steps{best}; model in {cfg.output_dir}")
+    return 0
+
+
+def _card(args: argparse.Namespace) -> int:
+    from hasila.train.model_card import write_model_card
+
+    path = write_model_card(args.model, args.metrics, out=args.out, name=args.name)
+    print(f"model card written to {path}")
+    return 0
+
+
+def quiet_libraries() -> None:
+    """Keep Accelerate's per-file checkpoint messages and progress bars out of the log."""
+    logging.getLogger("accelerate").setLevel(logging.WARNING)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import datasets
+
+        datasets.disable_progress_bars()
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "base":
+        from hasila.train.base.cli import main as base_main
+
+        return base_main(argv[1:])
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=getattr(args, "log_level", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    quiet_libraries()
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "card":
+            return _card(args)
+    except (HasilaError, FileNotFoundError) as err:
+        print(f"hasila-train {args.command}: {err}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

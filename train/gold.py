@@ -1,0 +1,112 @@
+"""The project's own annotations (the gold store) as training / evaluation data.
+
+Documents come from :func:`hasila.train.annotate.store.load_store` (texts joined back from
+the corpora). Their split (train / dev / test, by date and outlet) is the one drawn when they
+were selected: ``annotations/selection.json`` (:mod:`hasila.train.annotate.select`); a
+document's own ``meta["split"]`` wins if it has one. A stored document with neither is an
+error, never silently put in train. ``dev`` is exposed as ``validation`` as in the corpora.
+
+Every Hasila label is annotated in the gold store, so ``annotated_labels`` is all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+from hasila.infer.labels import LABELS
+from hasila.infer.types import HasilaError
+from hasila.train.settings import annotations_dir
+
+SPLIT_NAMES = {"train": "train", "dev": "validation", "validation": "validation", "test": "test"}
+
+
+class GoldError(HasilaError):
+    """The gold store or its split table cannot be used."""
+
+
+def read_split_table(path: Path | None = None) -> dict[str, str]:
+    """doc id → split ("train" / "validation" / "test") from the selection file."""
+    path = path or (annotations_dir() / "selection.json")
+    if not path.is_file():
+        raise GoldError(f"split table not found: {path} (written by python -m hasila.train.annotate.select)")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    out = {}
+    for i, d in enumerate(data.get("documents", [])):
+        split = d.get("split")
+        if split not in SPLIT_NAMES:
+            raise GoldError(f"{path}: documents[{i}] ({d.get('doc_id')!r}) has split {split!r}; known: train, dev, test")
+        out[d["doc_id"]] = SPLIT_NAMES[split]
+    return out
+
+
+def document_split(doc: Any, table: dict[str, str]) -> str:
+    split = doc.meta.get("split") if isinstance(doc.meta, dict) else None
+    if split is not None:
+        if split not in SPLIT_NAMES:
+            raise GoldError(f"gold document {doc.doc_id!r}: meta split {split!r}; known: train, dev, test")
+        return SPLIT_NAMES[split]
+    if doc.doc_id not in table:
+        raise GoldError(f"gold document {doc.doc_id!r} has no split: it is not in the selection table and has no meta['split']")
+    return table[doc.doc_id]
+
+
+def gold_documents(
+    split: str | None = None,
+    statuses: Sequence[str] = ("gold",),
+    store_root: Path | None = None,
+    selection: Path | None = None,
+) -> list[Any]:
+    """Stored documents of the given statuses (and split, if given), in store order."""
+    from hasila.train.annotate.store import corpus_resolver, load_store, store_dir
+
+    docs = load_store(store_root or store_dir(), corpus_resolver())
+    docs = [d for d in docs if d.status in statuses]
+    if split is None:
+        return docs
+    wanted = SPLIT_NAMES.get(split)
+    if wanted is None:
+        raise GoldError(f"unknown gold split {split!r}; known: train, dev (validation), test")
+    table = read_split_table(selection)
+    return [d for d in docs if document_split(d, table) == wanted]
+
+
+def documents_to_rows(docs: Sequence[Any]) -> list[dict[str, Any]]:
+    """Rows in the corpora's NER schema (``tags`` from :func:`store.to_bio`)."""
+    from hasila.train.annotate.store import to_bio
+
+    rows = []
+    for d in docs:
+        words, tags, starts, ends = to_bio(d)
+        rows.append(
+            {
+                "id": d.doc_id,
+                "doc_id": d.doc_id,
+                "corpus": "gold",
+                "words": words,
+                "tags": tags,
+                "orig_tags": tags,
+                "word_starts": starts,
+                "word_ends": ends,
+                "text": d.text,
+                "annotated_labels": list(LABELS),
+            }
+        )
+    return rows
+
+
+def gold_dataset_dict(statuses: Sequence[str] = ("gold",), store_root: Path | None = None, selection: Path | None = None) -> Any:
+    """The gold store as a ``DatasetDict`` with splits train / validation / test."""
+    import datasets
+
+    from hasila.train.corpora import NER_FEATURES
+
+    docs = gold_documents(None, statuses, store_root)
+    table = read_split_table(selection) if docs else {}
+    by_split: dict[str, list[Any]] = {"train": [], "validation": [], "test": []}
+    for d in docs:
+        by_split[document_split(d, table)].append(d)
+    return datasets.DatasetDict(
+        {k: datasets.Dataset.from_list(documents_to_rows(v), features=NER_FEATURES) for k, v in by_split.items()}
+    )

@@ -1,0 +1,304 @@
+"""Model card (``README.md`` with Hugging Face YAML front matter) from a metrics JSON.
+
+Everything reported comes from the metrics file written by ``hasila-evaluate`` and the
+training config saved beside the model; nothing is typed in by hand. The license is derived
+from the training data: any data under CC BY-NC-SA (SaudiNewsNet, and the project's gold
+annotations, which are made on SaudiNewsNet articles) makes the model non-commercial.
+
+    hasila-train card --model DIR --metrics metrics.json      (or hasila-evaluate ... --card)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from hasila.train.config import CONFIG_FILENAME, atomic_write_text
+
+# What each corpus is and under which terms it was published (see ../shared/data/README.md).
+CORPUS_INFO: dict[str, dict[str, Any]] = {
+    "anercorp": {
+        "title": "ANERcorp (Benajiba et al., 2007), CAMeL Lab train/test split",
+        "license": "research use (original release, no explicit license); the official CAMeL test file is CC BY-SA 4.0",
+        "non_commercial": False,
+        "research_only": True,
+    },
+    "newsfane": {"title": "NewsFANE Gold (ANERcorp newswire re-annotated, fine-grained types)", "license": "CC BY-SA 3.0",
+                 "non_commercial": False, "research_only": False},
+    "wikifane": {"title": "WikiFANE Gold (Arabic Wikipedia, fine-grained types)", "license": "CC BY-SA 3.0",
+                 "non_commercial": False, "research_only": False},
+    "aqmar": {"title": "AQMAR Arabic Wikipedia NER corpus (28 articles)", "license": "CC BY-SA 3.0",
+              "non_commercial": False, "research_only": False},
+    "wojood": {"title": "Wojood public sample (≈5% of the corpus)", "license": "sample shipped in an MIT-licensed repository",
+               "non_commercial": False, "research_only": False},
+    "saudinewsnet": {"title": "SaudiNewsNet (31,030 articles from 14 Saudi outlets, 2015)", "license": "CC BY-NC-SA 4.0",
+                     "non_commercial": True, "research_only": False},
+    "gold": {"title": "Hasila gold annotations (stand-off, on SaudiNewsNet articles)",
+             "license": "annotations by the project; the texts are SaudiNewsNet, CC BY-NC-SA 4.0",
+             "non_commercial": True, "research_only": False},
+}
+
+DATASET_TITLES = {
+    "anercorp-camel-test": "ANERcorp, CAMeL Lab test split",
+    "gold-dev": "Hasila gold annotations, dev split",
+    "gold-test": "Hasila gold annotations, test split (later dates + an unseen outlet)",
+}
+
+
+# ---------------------------------------------------------------- a small YAML writer
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(round(value, 6)) if isinstance(value, float) else str(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid YAML double-quoted scalar
+
+
+def to_yaml(value: Any, indent: int = 0) -> str:
+    """Block YAML for dicts / lists / scalars (strings always quoted, so nothing is misread)."""
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            key = k if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", k) else json.dumps(k, ensure_ascii=False)
+            if isinstance(v, (dict, list)) and v:
+                lines.append(f"{pad}{key}:")
+                lines.append(to_yaml(v, indent + 2))
+            else:
+                lines.append(f"{pad}{key}: {_empty(v) if isinstance(v, (dict, list)) else _scalar(v)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                inner = to_yaml(item, indent + 2)
+                lines.append(f"{pad}- {inner.lstrip()}")
+            else:
+                lines.append(f"{pad}- {_empty(item) if isinstance(item, (dict, list)) else _scalar(item)}")
+    else:
+        lines.append(pad + _scalar(value))
+    return "\n".join(lines)
+
+
+def _empty(v: Any) -> str:
+    return "{}" if isinstance(v, dict) else "[]"
+
+
+# ---------------------------------------------------------------- content
+
+def training_data(train_cfg: dict[str, Any] | None) -> list[str]:
+    """Corpus names the model (and its base encoder) learned from, in order, without repeats."""
+    if not train_cfg:
+        return []
+    names = [c["name"] if isinstance(c, dict) else str(c) for c in train_cfg.get("corpora", [])]
+    names += list(train_cfg.get("base_model_data", []))
+    return list(dict.fromkeys(names))
+
+
+def derive_license(data: list[str]) -> tuple[str, str]:
+    """(Hugging Face license id, one-line explanation)."""
+    nc = [d for d in data if CORPUS_INFO.get(d, {}).get("non_commercial")]
+    if nc:
+        return "cc-by-nc-sa-4.0", f"trained on {', '.join(nc)} (CC BY-NC-SA 4.0): non-commercial use only, share-alike"
+    unknown = [d for d in data if d not in CORPUS_INFO]
+    research = [d for d in data if CORPUS_INFO.get(d, {}).get("research_only")]
+    if unknown or research:
+        why = [f"{', '.join(research)} is released for research use" if research else "",
+               f"the terms of {', '.join(unknown)} are not recorded here" if unknown else ""]
+        return "other", "; ".join(w for w in why if w) + ": check them before any non-research use"
+    if data:
+        return "cc-by-sa-3.0", "trained on CC BY-SA 3.0 corpora: attribution, share-alike"
+    return "other", "the training data are not recorded (no training config beside the model)"
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def _model_index(name: str, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    results = []
+    for data_name, res in metrics.get("datasets", {}).items():
+        ent = res["entities"]
+        mets = [
+            {"type": "f1", "value": round(ent["default"]["micro"]["f1"], 4), "name": "micro F1 (seqeval default)"},
+            {"type": "precision", "value": round(ent["default"]["micro"]["precision"], 4), "name": "micro precision (seqeval default)"},
+            {"type": "recall", "value": round(ent["default"]["micro"]["recall"], 4), "name": "micro recall (seqeval default)"},
+            {"type": "f1", "value": round(ent["strict"]["micro"]["f1"], 4), "name": "micro F1 (seqeval strict IOB2)"},
+        ]
+        inc = res.get("incidents")
+        if inc:
+            for key in ("killed", "wounded"):
+                mets.append({"type": "f1", "value": round(inc[key]["f1"], 4), "name": f"{key} figure exact-match F1"})
+            rate = inc["hard_negatives"]["false_incident_rate"]
+            if rate is not None:
+                mets.append({"type": "false_incident_rate", "value": round(rate, 4), "name": "hard-negative false-incident rate"})
+        results.append(
+            {
+                "task": {"type": "token-classification", "name": "Named entity and casualty-count recognition"},
+                "dataset": {"name": DATASET_TITLES.get(data_name, data_name), "type": res.get("corpus", data_name), "split": res.get("split", "")},
+                "metrics": mets,
+            }
+        )
+    return [{"name": name, "results": results}]
+
+
+def _entity_table(res: dict[str, Any]) -> str:
+    d, s = res["entities"]["default"], res["entities"]["strict"]
+    rows = ["| label | precision | recall | F1 | F1 strict | gold entities |", "|---|---|---|---|---|---|"]
+    for lab, m in d["per_label"].items():
+        strict_f1 = s["per_label"].get(lab, {}).get("f1")
+        rows.append(f"| {lab} | {_pct(m['precision'])} | {_pct(m['recall'])} | {_pct(m['f1'])} | {_pct(strict_f1)} | {m['gold']} |")
+    mi, smi = d["micro"], s["micro"]
+    rows.append(f"| **micro** | {_pct(mi['precision'])} | {_pct(mi['recall'])} | **{_pct(mi['f1'])}** | {_pct(smi['f1'])} | {mi['gold']} |")
+    return "\n".join(rows)
+
+
+def _incident_table(inc: dict[str, Any]) -> str:
+    rows = ["| what | precision | recall | F1 | correct | predicted | gold |", "|---|---|---|---|---|---|---|"]
+    titles = {"incidents": "incident detected", "killed": "killed figure (value + span)", "wounded": "wounded figure (value + span)",
+              "location": "location", "perpetrator": "perpetrator", "victim": "victim", "source": "source", "date": "date"}
+    for key, title in titles.items():
+        if key in inc:
+            m = inc[key]
+            rows.append(f"| {title} | {_pct(m['precision'])} | {_pct(m['recall'])} | {_pct(m['f1'])} | {m['correct']} | {m['predicted']} | {m['gold']} |")
+    hn = inc["hard_negatives"]
+    rate = hn["false_incident_rate"]
+    rows.append("")
+    rows.append(
+        f"Hard negatives (violent vocabulary and numbers, no incident): {hn['with_predicted_incident']} of "
+        f"{hn['documents']} documents got at least one predicted incident"
+        + (f" (false-incident rate {_pct(rate)}%)." if rate is not None else ".")
+    )
+    return "\n".join(rows)
+
+
+def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None = None, name: str | None = None) -> str:
+    model = metrics.get("model", {})
+    train_cfg = train_cfg if train_cfg is not None else model.get("train_config")
+    name = name or model.get("name") or "hasila-model"
+    data = training_data(train_cfg)
+    license_id, license_why = derive_license(data)
+    base = (train_cfg or {}).get("base_model") or model.get("base_model")
+    labels = model.get("labels", [])
+    front: dict[str, Any] = {
+        "language": ["ar"],
+        "license": license_id,
+        "library_name": "transformers",
+        "pipeline_tag": "token-classification",
+        "tags": ["token-classification", "ner", "arabic", "conflict-events", "hasila"],
+    }
+    if license_id == "other":
+        front["license_name"] = "mixed-research-terms"
+    if base and not Path(str(base)).exists() and re.fullmatch(r"[\w.-]+/[\w.-]+", str(base)):
+        front["base_model"] = base
+    front["model-index"] = _model_index(name, metrics)
+
+    out = ["---", to_yaml(front), "---", "", f"# {name}", ""]
+    out.append(
+        "A token classifier for Arabic news about armed attacks, part of **Hasila** (حصيلة). It tags, word by word "
+        f"(BIO over Hasila's word splitter), the labels {', '.join(labels)}. Hasila's pipeline (`hasila-extract`) turns "
+        "these tags into incident records: who attacked whom, where, when, how many were killed and wounded, and who "
+        "reports it, with character offsets back into the article."
+    )
+    out += ["", "## Intended use", ""]
+    out.append(
+        "- Conflict-monitoring analysts, researchers building ACLED / UCDP-style event data sets, journalists and NGOs "
+        "documenting casualties, as a first pass over Arabic news that a person then checks against the text "
+        "(every figure comes with its offsets and evidence sentence).\n"
+        "- Modern Standard Arabic news reports of attacks, like those in the training data (Saudi and pan-Arab outlets, 2007 and 2015 newswire)."
+    )
+    out += ["", "## Out-of-scope use", ""]
+    out.append(
+        "- Any decision about people (targeting, sanctions, asylum, attribution of guilt) without human review of the source text.\n"
+        "- Publishing casualty tolls or responsibility claims without checking them: the model reads what an outlet "
+        "*says*, including a perpetrator's own claims, not what happened.\n"
+        "- Dialectal Arabic, social media, transcripts, and languages other than Arabic: not trained or evaluated.\n"
+        + ("- Commercial use: the license is non-commercial (see below).\n" if license_id.startswith("cc-by-nc") else "")
+    )
+    out += ["## Training data and licenses", ""]
+    if data:
+        out += ["| data | what | license |", "|---|---|---|"]
+        for d in data:
+            info = CORPUS_INFO.get(d, {"title": "(not a registered corpus)", "license": "not recorded: check before use"})
+            out.append(f"| `{d}` | {info['title']} | {info['license']} |")
+    else:
+        out.append("No training configuration was found beside the model, so the training data are not listed.")
+    out += ["", f"**Model license: `{license_id}`** — {license_why}."]
+    if "anercorp" in data:
+        out.append("ANERcorp was released for research; check its terms before other uses.")
+    if any(d in ("newsfane", "wikifane", "aqmar") for d in data):
+        out.append("FANE and AQMAR are CC BY-SA 3.0: attribute them and share derived data under the same terms.")
+    if train_cfg:
+        out += ["", "## Training procedure", ""]
+        keys = ("base_model", "label_set", "missing_labels", "max_length", "stride", "learning_rate", "num_epochs", "max_steps",
+                "batch_size", "gradient_accumulation_steps", "warmup_ratio", "weight_decay", "seed", "early_stopping_patience")
+        out += ["| setting | value |", "|---|---|"]
+        for k in keys:
+            if k in train_cfg:
+                out.append(f"| {k} | `{json.dumps(train_cfg[k], ensure_ascii=False)}` |")
+        mix = ", ".join(f"{c['name']}:{c.get('split', 'train')}×{c.get('weight', 1)}" for c in train_cfg.get("corpora", []) if isinstance(c, dict))
+        out += ["", f"Corpora mix (name:split×weight): {mix}."]
+        if train_cfg.get("missing_labels") == "marginal":
+            out.append(
+                "Corpora that never annotate a label (ANERcorp, FANE and AQMAR have no dates or casualty counts) are trained "
+                "with a partial-annotation loss: a word tagged O there may be O or any unannotated label "
+                "(marginal likelihood over the allowed tags), so «مقتل 76 شخصا» in ANERcorp does not teach that 76 is not a count."
+            )
+    out += ["", "## Evaluation", ""]
+    out.append(
+        "Entity scores are span-level (seqeval): *default* is the conlleval reading, *strict* counts only well-formed IOB2 "
+        "spans. Each data set is scored on the labels it annotates that the model predicts (listed per data set). "
+        "Incident scores match predicted to gold incidents per document (see `hasila.train.evaluate`)."
+    )
+    for data_name, res in metrics.get("datasets", {}).items():
+        out += ["", f"### {DATASET_TITLES.get(data_name, data_name)} (`{data_name}`)", ""]
+        out.append(f"{res['documents']} documents, {res['words']} words; labels scored: {', '.join(res['labels_scored'])}.")
+        if data_name == "anercorp-camel-test" and model.get("label_set") == "hasila":
+            out.append(
+                "This is a 3-class figure (PER, ORG, LOC; ANERcorp's MISC is not a Hasila label) and is not comparable with "
+                "published 4-class ANERcorp results; those come from a model trained with `label_set: \"anercorp4\"`."
+            )
+        out += ["", _entity_table(res)]
+        if res.get("incidents"):
+            out += ["", f"Incident level ({res['incidents']['documents']} documents; predictions from {res.get('incident_predictions', '?')}):", ""]
+            out.append(_incident_table(res["incidents"]))
+    out += ["", "## Limitations and risks", ""]
+    out.append(
+        "- **Misattributed responsibility.** Perpetrator and victim are read from the text; an outlet's framing, a "
+        "perpetrator's own claim (e.g. an agency of the group) or a sentence with casualties on both sides can put a toll "
+        "on the wrong side. Always check the evidence span.\n"
+        "- **Undercounting and double counting.** Figures the model misses are silently absent; totals and their parts "
+        "(«35 قتيلاً بينهم 6 ضباط»), rising tolls and cumulative statistics need the assembly rules to be kept apart.\n"
+        "- **Outlet and dialect drift.** Training text is 2007 newswire, Wikipedia and Saudi outlets of July–August 2015; "
+        "other outlets, periods, conflicts, spellings and dialects will score lower than the figures above.\n"
+        "- **Label coverage.** Only the project's gold annotations tag dates and casualty counts; their amount bounds what "
+        "the model learned about them.\n"
+        "- The figures above are on the test sets named; they say nothing about other kinds of text."
+    )
+    out += ["", "## Use", "", "```python", "from transformers import pipeline",
+            f"ner = pipeline(\"token-classification\", model=\"{model.get('path', name)}\", aggregation_strategy=\"first\")",
+            "print(ner(\"أفاد المرصد بمقتل 12 عنصرا من قوات النظام في ريف حمص\"))", "```", "",
+            "Incident records: `hasila-extract --model MODEL_DIR input.jsonl > out.jsonl`."]
+    out += ["", "## Retraining", ""]
+    out.append(
+        "The training code takes any Hugging Face encoder. Where the Hub is reachable, start from CAMeLBERT:\n\n"
+        "```bash\n"
+        "hasila-train run --config train/configs/hasila.json --base-model CAMeL-Lab/bert-base-arabic-camelbert-mix --output-dir runs/camelbert\n"
+        "hasila-evaluate --model runs/camelbert --data anercorp-camel-test --data gold-test --out runs/camelbert/metrics.json --card\n"
+        "```\n\n"
+        "Several GPUs: `accelerate launch -m hasila.train.cli run --config ...`; a crashed run continues with `--resume`."
+    )
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_model_card(model_dir: str | Path, metrics_path: str | Path, out: str | Path | None = None, name: str | None = None) -> Path:
+    model_dir, metrics_path = Path(model_dir), Path(metrics_path)
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    cfg_path = model_dir / CONFIG_FILENAME
+    train_cfg = json.loads(cfg_path.read_text(encoding="utf-8")) if cfg_path.is_file() else None
+    target = Path(out) if out is not None else model_dir / "README.md"
+    atomic_write_text(target, render_model_card(metrics, train_cfg, name or model_dir.resolve().name))
+    return target
