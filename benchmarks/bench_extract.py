@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=64, help="number of articles (the file is repeated as needed)")
     p.add_argument("--device", default="auto")
     p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own choice)")
     p.add_argument("--repeats", type=int, default=1, help="timed passes per side (the best is reported)")
     p.add_argument("--top", type=int, default=20, help="functions to list from the profile")
     p.add_argument("--no-naive", action="store_true", help="skip the transformers pipeline baseline")
@@ -127,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     from hasila.infer.model import TokenClassifier, find_model
     from hasila.infer.pipeline import Extractor
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     model_path = find_model(args.model)
     clf = TokenClassifier.load(model_path, device=args.device, batch_size=args.batch_size)
     extractor = Extractor(clf, batch_size=args.batch_size)

@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\n3. {len(SENTENCES)} sentences: all figures found with the right values")
     ours_ok = sum([q.value for _, _, q in find_quantities(s)] == want for s, want in SENTENCES)
     theirs_ok = sum(pyarabic_find(s) == want for s, want in SENTENCES)
-    print(f"hasila find_quantities {ours_ok}/{len(SENTENCES)}   pyarabic extract_number_phrases {theirs_ok}/{len(SENTENCES)}")
+    print(f"hasila find_quantities {ours_ok}/{len(SENTENCES)}   "
+          f"pyarabic extract_number_phrases {theirs_ok}/{len(SENTENCES)}")
     for s, want in SENTENCES:
         got = pyarabic_find(s)
         if got != want:

@@ -277,6 +277,26 @@ def _overlaps(s: int, e: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(s < fe and fs < e for fs, fe in spans)
 
 
+def _usable_entities(entities: Sequence[Entity], cut: int, furniture_spans: Sequence[tuple[int, int]]) -> list[Entity]:
+    """Entities of the report in text order: non-empty, before the cut, outside furniture,
+    without duplicates; a figure overlapping an earlier figure is dropped (one count per text)."""
+    out: list[Entity] = []
+    seen: set[tuple[str, int, int]] = set()
+    figure_ends: list[tuple[int, int]] = []
+    for e in sorted(entities, key=lambda e: (e.start, e.end, e.label)):
+        if e.start >= e.end or e.end > cut or _overlaps(e.start, e.end, furniture_spans):
+            continue
+        if (e.label, e.start, e.end) in seen:
+            continue
+        if e.label in COUNT_LABELS:
+            if _overlaps(e.start, e.end, figure_ends):
+                continue
+            figure_ends.append((e.start, e.end))
+        seen.add((e.label, e.start, e.end))
+        out.append(e)
+    return out
+
+
 def _context(text: str, folded: str, sent: _Sentence, ent: Entity) -> tuple[str, str]:
     before = words_in(text, folded, sent.start, ent.start)[-_CONTEXT_WORDS:]
     after = words_in(text, folded, ent.end, sent.end)[:_CONTEXT_WORDS]
@@ -853,10 +873,7 @@ def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
     text = norm.text
     folded = fold_letters(text)
     cut, furniture_spans = furniture(norm)
-    kept = sorted(
-        (e for e in entities if e.end <= cut and e.start < e.end and not _overlaps(e.start, e.end, furniture_spans)),
-        key=lambda e: (e.start, e.end),
-    )
+    kept = _usable_entities(entities, cut, furniture_spans)
     sentences = _build_sentences(text, cut, kept)
     unread: dict[int, list[Entity]] = {}
     for sent in sentences:

@@ -168,11 +168,15 @@ def _run(args: argparse.Namespace, date: dt.date | None) -> int:
     except KeyboardInterrupt:
         writer.close()
         print(f"\nhasila-extract: interrupted after {writer.done} documents"
-              + ("; rerun with --resume to continue" if progress_path else ""), file=sys.stderr)
+              + ("; rerun with --resume to continue from the last checkpoint" if progress_path else ""), file=sys.stderr)
         return EXIT_INTERRUPTED
     except HasilaError:
         writer.close()
         raise
+    except BrokenPipeError:  # the reader of standard output went away (`| head`)
+        writer.close()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except OSError as exc:
         writer.close()
         print(f"hasila-extract: error: writing failed: {exc}", file=sys.stderr)

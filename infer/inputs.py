@@ -210,13 +210,14 @@ class InputReader:
                 return self._finish(InputDoc(doc_id, error=InputError("bad_field", f"{where} (id {doc_id!r}): \"{key}\" is not a string"), where=where))
             extras[key] = value
         date = self.default_date
-        if obj.get("date") not in (None, ""):
+        raw_date = obj.get("date")
+        if raw_date not in (None, ""):
             try:
-                date = parse_date(obj["date"], f"{where} (id {doc_id!r})") if isinstance(obj["date"], str) else None
-                if date is None:
-                    raise ValueError(f"{where} (id {doc_id!r}): \"date\" is not a string")
+                if not isinstance(raw_date, str):
+                    raise ValueError(f"{where} (id {doc_id!r}): \"date\" is a {type(raw_date).__name__}, not a string")
+                date = parse_date(raw_date, f"{where} (id {doc_id!r})")
             except ValueError as exc:
-                return self._finish(InputDoc(doc_id, error=InputError("bad_date", str(exc)), where=where))
+                return self._finish(InputDoc(doc_id, error=InputError("bad_date", str(exc)), where=where, **extras))
         return self._finish(InputDoc(doc_id, text=text, date=date, where=where, **extras))
 
     def _finish(self, doc: InputDoc) -> InputDoc:

@@ -32,29 +32,29 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .types import HasilaError, Span
 
 __all__ = [
     "NormalizedText",
-    "normalize",
-    "normalize_digits",
-    "remove_tatweel",
-    "remove_format_marks",
-    "normalize_presentation_forms",
-    "dediac",
     "compose_hamza",
-    "repair_split_words",
-    "normalize_for_match",
+    "conflict_word_forms",
+    "dediac",
     "fold_letters",
     "is_conflict_word",
-    "conflict_word_forms",
     "load_conflict_lexicon",
+    "normalize",
+    "normalize_digits",
+    "normalize_for_match",
+    "normalize_presentation_forms",
+    "remove_format_marks",
+    "remove_tatweel",
+    "repair_split_words",
 ]
 
 TATWEEL = "\u0640"
@@ -148,7 +148,6 @@ _FOLD = {
     "\u06cc": "\u064a",  # ی
     "\u06a9": "\u0643",  # ک
 }
-_FOLD_TRANS = str.maketrans(_FOLD)
 
 # The Arabic letters a lexicon word may contain after folding.
 _ARABIC_LETTERS = frozenset(chr(c) for c in range(0x0621, 0x064B)) - {TATWEEL}
@@ -170,7 +169,7 @@ class _Mapped:
     ends: list[int]
 
     @classmethod
-    def identity(cls, text: str) -> "_Mapped":
+    def identity(cls, text: str) -> _Mapped:
         return cls(text, list(range(len(text))), list(range(1, len(text) + 1)))
 
 
@@ -225,12 +224,7 @@ _DIGITS_RE = _char_class(_DIGITS)
 _TATWEEL_RE = re.compile(TATWEEL)
 _DIACRITICS_RE = _char_class(_DIACRITICS)
 _COMBINING_HAMZA_RE = re.compile("[\u0653-\u0655]")
-
-# The same tables for the plain str -> str functions.
-_FORMAT_MARKS_TRANS = str.maketrans(dict.fromkeys(_FORMAT_MARKS, None))
-_PRESENTATION_TRANS = str.maketrans(_PRESENTATION)
-_DIGITS_TRANS = str.maketrans(_DIGITS)
-_DIACRITICS_TRANS = str.maketrans(dict.fromkeys(_DIACRITICS, None))
+_LETTER_AND_HAMZA_RE = re.compile("[\u0620-\u06ff][\u0653-\u0655]")
 
 
 def _remove_format_marks(m: _Mapped) -> _Mapped:
@@ -542,23 +536,19 @@ def normalize(text: str) -> NormalizedText:
     return NormalizedText(text, m.text, tuple(m.starts), tuple(m.ends))
 
 
-def _plain(step: Callable[[_Mapped], _Mapped], text: str) -> str:
-    return step(_Mapped.identity(text)).text
-
-
 def remove_format_marks(text: str) -> str:
     """Remove bidi marks/embeddings/isolates, ZWJ/ZWNJ/ZWSP, word joiner, BOM, soft hyphen."""
-    return text.translate(_FORMAT_MARKS_TRANS)
+    return _FORMAT_MARKS_RE.sub("", text)
 
 
 def normalize_presentation_forms(text: str) -> str:
     """Arabic presentation forms A/B → base letters (NFKC of those characters only)."""
-    return text.translate(_PRESENTATION_TRANS)
+    return _PRESENTATION_RE.sub(lambda mt: _PRESENTATION[mt.group()], text)
 
 
 def normalize_digits(text: str) -> str:
     """Arabic-Indic «٠-٩» and Persian «۰-۹» digits → ASCII; «٬» → «,»; «٫» → «.»."""
-    return text.translate(_DIGITS_TRANS)
+    return _DIGITS_RE.sub(lambda mt: _DIGITS[mt.group()], text)
 
 
 def remove_tatweel(text: str) -> str:
@@ -568,22 +558,28 @@ def remove_tatweel(text: str) -> str:
 
 def dediac(text: str) -> str:
     """Remove harakat, tanween, shadda, sukun, superscript alef and Quranic marks."""
-    return text.translate(_DIACRITICS_TRANS)
+    return _DIACRITICS_RE.sub("", text)
 
 
 def compose_hamza(text: str) -> str:
     """Letter + combining hamza/madda (U+0653-0655) → the precomposed letter (ا + ٔ → أ)."""
-    return _plain(_compose_hamza, text)
+    if not _COMBINING_HAMZA_RE.search(text):
+        return text
+    return _LETTER_AND_HAMZA_RE.sub(lambda mt: _COMPOSE.get((mt[0][0], mt[0][1]), mt[0]), text)
 
 
 def repair_split_words(text: str) -> str:
     """Join words split to dodge filters («ق. تل» → «قتل») when the join is a lexicon word."""
-    return _plain(lambda m: _repair_split_words(m, _default_lexicon()), text)
+    if "." not in text:
+        return text
+    return _repair_split_words(_Mapped.identity(text), _default_lexicon()).text
 
 
 def fold_letters(text: str) -> str:
     """أ إ آ ٱ → ا, ى → ي, ة → ه, ی → ي, ک → ك (one character for one: offsets are kept)."""
-    return text.translate(_FOLD_TRANS)
+    for letter, folded in _FOLD.items():  # str.replace per letter: faster than translate
+        text = text.replace(letter, folded)
+    return text
 
 
 def normalize_for_match(text: str) -> str:
@@ -592,7 +588,5 @@ def normalize_for_match(text: str) -> str:
     Never feed this to the model. Applied to ``normalize(x).text`` it changes letters one for
     one, so the offset map of ``normalize(x)`` stays valid for the folded text.
     """
-    m = _Mapped.identity(text)
-    for step in _PIPELINE:
-        m = step(m)
-    return fold_letters(m.text)
+    text = remove_tatweel(normalize_digits(normalize_presentation_forms(remove_format_marks(text))))
+    return fold_letters(compose_hamza(dediac(text)))

@@ -201,8 +201,8 @@ _VAGUE_MULTIPLIERS = {"عشرات", "مئات", "بضع", "بضعه", "عده"}
 _VAGUE_SCALES = {"مئات": 100, "الاف": 1000, "ملايين": 10**6}
 
 _ORDINAL_STEMS = {"اول", "اولي", "ثاني", "ثالث", "رابع", "خامس", "سادس", "سابع", "ثامن", "تاسع", "عاشر", "حادي"}
-_PERCENT_SIGNS = {"%", "٪", "‰", "٪"}
-_PERCENT_WORDS = {("بالمئه",), ("بالمائه",), ("بالميه",), ("في", "المئه"), ("في", "المائه"), ("بالمئة",)}
+_PERCENT_SIGNS = {"%", "٪", "‰"}
+_PERCENT_WORDS = {("بالمئه",), ("بالمائه",), ("بالميه",), ("في", "المئه"), ("في", "المائه")}
 _TWO_ADJECTIVES = {"اثنان", "اثنين", "اثنتان", "اثنتين"}
 _ONE_ADJECTIVES = {"واحد", "واحده", "واحدا"}
 _RANGE_LINKS = {"-", "–", "—", "الي", "حتي", "او"}  # «و» is handled on its own
@@ -220,25 +220,38 @@ class _Noun(NamedTuple):
 @lru_cache(maxsize=1)
 def _nouns() -> dict[str, _Noun]:
     text = resources.files("hasila.infer.resources").joinpath("counted_nouns.txt").read_text("utf-8")
+    return _parse_counted_nouns(text, "counted_nouns.txt")
+
+
+def _parse_counted_nouns(text: str, source: str) -> dict[str, _Noun]:
+    """Every singular/dual form of the nouns listed in ``text`` (the counted_nouns.txt format)."""
     lex: dict[str, _Noun] = {}
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         cols = line.split("\t")
-        if len(cols) != 3 or cols[1] not in ("person", "thing") or cols[2] not in ("-", "ين"):
-            raise HasilaError(f"counted_nouns.txt line {lineno}: expected 'singular<TAB>person|thing<TAB>-|ين', got {line!r}")
+        if len(cols) != 3 or not cols[0].strip() or cols[1] not in ("person", "thing") or cols[2] not in ("-", "ين"):
+            raise HasilaError(
+                f"{source} line {lineno}: expected 'singular<TAB>person|thing<TAB>-|ين', got {line!r}"
+            )
         singular, person, clash = _key(cols[0]), cols[1] == "person", cols[2] == "ين"
         if singular.endswith("ه"):
             stem = singular[:-1] + "ت"
             forms = {singular: 1, stem + "ان": 2, stem + "ين": 2}
         else:
+            stem = singular
             forms = {singular: 1, singular + "ا": 1, singular + "ان": 2, singular + "ين": 2}
+        if not stem.endswith("ي") and singular not in _NO_PRONOUN_DUALS:
+            # construct dual with his/her: «طفليه», «نجلاه», «ابنتيها»
+            forms.update({stem + suffix: 2 for suffix in ("يه", "يها", "اه", "اها")})
         for form, number in forms.items():
-            ambiguous = clash and number == 2 and form.endswith("ين")
+            ambiguous = clash and number == 2 and form.endswith(("ين", "يه", "يها"))
             lex.setdefault(form, _Noun(number, person, ambiguous))
     return lex
 
 
+# «ولديه» is mostly «and he has», «رجليه» mostly «his two legs»
+_NO_PRONOUN_DUALS = {"ولد", "رجل"}
 _BROKEN_PLURAL_EXCEPTIONS = ("ستان",)  # «باكستان», «كردستان»: not feminine duals
 
 
@@ -405,11 +418,11 @@ def _step(st: _State, num: _Num, conj: bool, first: bool) -> _State | None:
     return None
 
 
-def _number_prefixes(keys: list[str], i: int, limit: int | None = None) -> list[tuple[int, int]]:
+def _number_prefixes(keys: list[str], i: int) -> list[tuple[int, int]]:
     """(value, end) for every valid number phrase ``keys[i:end]``, shortest first."""
     out: list[tuple[int, int]] = []
     st, j, first = _State(), i, True
-    stop = len(keys) if limit is None else min(len(keys), limit)
+    stop = len(keys)
     while j < stop:
         word, nxt, sep_conj = keys[j], j + 1, False
         if word == "و" and not first and j + 1 < stop:  # «و عشرين» with a space
@@ -502,7 +515,9 @@ class _Patterns:
 
     def at(self, words: list[str], i: int, proclitic: bool = True) -> tuple[str, int] | None:
         """The qualifier whose pattern starts at ``words[i]``, with the pattern length."""
-        if i >= len(words) or (words[i] not in self.firsts and (not proclitic or self._bare(words[i]) not in self.firsts)):
+        if i >= len(words):
+            return None
+        if words[i] not in self.firsts and (not proclitic or self._bare(words[i]) not in self.firsts):
             return None
         for pattern, qual in self.items:
             n = len(pattern)
@@ -593,7 +608,7 @@ def _read_number_core(keys: list[str], i: int, between: bool) -> _Core | None:
             tail = _number_prefixes(keys, start)
             if tail:
                 b, m = tail[-1]
-                return _range_core(_share_scale(a, keys[i:j], b, keys[start:m]), b, m, keys)
+                return _range_core(_share_scale(a, keys[i:j], b, keys[start:m]), b, m)
     # «بين خمسة وعشرين» read whole is 5–20: «بين» needs two ends
     if between and j == len(keys) and j - i <= 2 * _MAX_NUMBER_WORDS:
         for split in range(j - 1, i, -1):
@@ -604,8 +619,7 @@ def _read_number_core(keys: list[str], i: int, between: bool) -> _Core | None:
                 right = _number_prefixes(keys, split + 1)
             else:
                 right = _number_prefixes(keys, split) if _conj_number(keys[split]) else []
-            starts_with_conj = bool(right)
-            if starts_with_conj and right[-1][1] == len(keys):
+            if right and right[-1][1] == len(keys):
                 low = _share_scale(left[-1][0], keys[i:split], right[-1][0], keys[split:])
                 if low < right[-1][0]:
                     return _Core("range", low, low, right[-1][0], len(keys))
@@ -627,7 +641,7 @@ def _share_scale(a: int, a_words: list[str], b: int, b_words: list[str]) -> int:
     return a
 
 
-def _range_core(a: int, b: int, end: int, keys: list[str]) -> _Core:
+def _range_core(a: int, b: int, end: int) -> _Core:
     if a > b:
         raise QuantityError(f"range {a}–{b} runs backwards")
     if a == b:

@@ -21,8 +21,6 @@ from typing import Any, Iterator, Sequence
 
 from hasila.infer.types import Entity, HasilaError, Incident
 
-_INCIDENT_SPANS = ("killed", "wounded", "perpetrator", "victim", "location", "date", "source")
-
 
 class RecordError(HasilaError):
     """A record breaks the output contract (a bug upstream, reported for one document)."""
@@ -80,15 +78,31 @@ def _add_provenance(record: dict[str, Any], source: str | None, url: str | None)
         record["url"] = url
 
 
+def _is_span(value: Any) -> bool:
+    return isinstance(value, dict) and {"text", "start", "end"} <= value.keys()
+
+
+def _nested_spans(value: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Spans inside extra fields (lists/dicts of spans, e.g. ``location_context``)."""
+    if _is_span(value):
+        yield where, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _nested_spans(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            yield from _nested_spans(item, f"{where}[{k}]")
+
+
 def record_spans(record: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(where, span)`` for every span of a record (entities and incident fields)."""
+    """``(where, span)`` for every span of a record: entities, incident fields and the spans
+    inside incidents' extra fields."""
     for i, entity in enumerate(record.get("entities", [])):
         yield f"entities[{i}]", entity
     for i, incident in enumerate(record.get("incidents", [])):
-        for key in _INCIDENT_SPANS:
-            if incident.get(key) is not None:
-                yield f"incidents[{i}].{key}", incident[key]
-        yield f"incidents[{i}].evidence", incident["evidence"]
+        for key, value in incident.items():
+            if key != "confidence" and value is not None:
+                yield from _nested_spans(value, f"incidents[{i}].{key}")
 
 
 def check_record(record: dict[str, Any], text: str | None) -> None:

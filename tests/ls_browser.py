@@ -3,15 +3,15 @@
 Runs under the Label Studio venv's Python (it needs ``playwright``; the browser is a system
 Chromium). Reads a JSON job on stdin:
 
-    {"url", "email", "password", "project", "task", "chromium",
-     "actions": [{"label": "LOC", "start": 10, "end": 13, "how": "mouse" | "range" | "dblclick"}],
-     "kind": "incident" | "hard_negative", "incidents": "<text for the incidents box>"}
+    {"url", "email", "password", "project", "chromium",
+     "tasks": [{"task": 12, "kind": "incident" | "hard_negative", "incidents": "<box text>",
+                "actions": [{"label": "LOC", "start": 10, "end": 13, "how": "mouse" | "range" | "dblclick"}]}]}
 
 Offsets are Python code points into the task text. ``mouse`` drags from the span's first
 character to its last (and, for a span that ends the text, past the end of the line, the case
 reported to shift offsets in RTL text); ``range`` sets the DOM selection (what a keyboard
-selection gives); ``dblclick`` double-clicks a word. Then it submits and prints the region
-texts the page showed.
+selection gives); ``dblclick`` double-clicks a word. Then it submits each task and prints, per
+task, the region texts the page showed.
 """
 
 from __future__ import annotations
@@ -52,7 +52,42 @@ window.__hasila = {
 """
 
 
-def annotate(job: dict) -> list[str]:
+def annotate_task(page, job: dict, task: dict) -> list[str]:
+    page.goto(f"{job['url']}/projects/{job['project']}/data?task={task['task']}")
+    page.wait_for_selector(".lsf-htx-richtext", timeout=60_000)
+    page.wait_for_timeout(1000)
+    page.evaluate(JS_HELPERS)
+    total = page.evaluate("window.__hasila.total()")
+    for act in task["actions"]:
+        page.locator(".lsf-label__text", has_text=act["label"]).first.click()
+        s, e = act["start"], act["end"]
+        if act["how"] == "range":
+            page.evaluate(f"window.__hasila.select({s}, {e})")
+        else:
+            first = page.evaluate(f"window.__hasila.rect({s}, {s + 1})")
+            last = page.evaluate(f"window.__hasila.rect({e - 1}, {e})")
+            y = (first["top"] + first["bottom"]) / 2
+            if act["how"] == "dblclick":
+                page.mouse.dblclick((first["left"] + first["right"]) / 2, y)
+            else:  # RTL: a word's first character is its rightmost one
+                x0 = first["right"] - 1
+                x1 = last["left"] - 40 if e == total else last["left"] + 1
+                page.mouse.move(x0, y)
+                page.mouse.down()
+                page.mouse.move((x0 + x1) / 2, y, steps=4)
+                page.mouse.move(x1, y, steps=4)
+                page.mouse.up()
+        page.wait_for_timeout(300)
+    page.locator("label", has_text=task["kind"]).first.click()
+    if task.get("incidents"):
+        page.locator("textarea").first.fill(task["incidents"])
+    shown = page.locator(".htx-highlight").all_inner_texts()
+    with page.expect_response(lambda r: "/annotations" in r.url and r.request.method == "POST"):
+        page.locator("button", has_text="Submit").first.click()
+    return shown
+
+
+def annotate(job: dict) -> list[list[str]]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=job["chromium"], args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1300, "height": 900})
@@ -61,37 +96,7 @@ def annotate(job: dict) -> list[str]:
         page.fill("input[name=password]", job["password"])
         page.click("button[type=submit]")
         page.wait_for_load_state("networkidle")
-        page.goto(f"{job['url']}/projects/{job['project']}/data?task={job['task']}")
-        page.wait_for_selector(".lsf-htx-richtext", timeout=60_000)
-        page.wait_for_timeout(1000)
-        page.evaluate(JS_HELPERS)
-        total = page.evaluate("window.__hasila.total()")
-        for act in job["actions"]:
-            page.locator(".lsf-label__text", has_text=act["label"]).first.click()
-            s, e = act["start"], act["end"]
-            if act["how"] == "range":
-                page.evaluate(f"window.__hasila.select({s}, {e})")
-            else:
-                first = page.evaluate(f"window.__hasila.rect({s}, {s + 1})")
-                last = page.evaluate(f"window.__hasila.rect({e - 1}, {e})")
-                y = (first["top"] + first["bottom"]) / 2
-                if act["how"] == "dblclick":
-                    page.mouse.dblclick((first["left"] + first["right"]) / 2, y)
-                else:  # RTL: a word's first character is its rightmost one
-                    x0 = first["right"] - 1
-                    x1 = last["left"] - 40 if e == total else last["left"] + 1
-                    page.mouse.move(x0, y)
-                    page.mouse.down()
-                    page.mouse.move((x0 + x1) / 2, y, steps=4)
-                    page.mouse.move(x1, y, steps=4)
-                    page.mouse.up()
-            page.wait_for_timeout(300)
-        page.locator("label", has_text=job["kind"]).first.click()
-        if job.get("incidents"):
-            page.locator("textarea").first.fill(job["incidents"])
-        shown = page.locator(".htx-highlight").all_inner_texts()
-        page.locator("button", has_text="Submit").first.click()
-        page.wait_for_timeout(2500)
+        shown = [annotate_task(page, job, task) for task in job["tasks"]]
         browser.close()
         return shown
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from hasila.infer.assembly import assemble_incidents
 from hasila.infer.normalize import NormalizedText, normalize
+from hasila.infer.tokenize import split_words
 from hasila.infer.types import Entity, HasilaError, Incident, Span
 
 SAT = dt.date(2019, 5, 11)  # a Saturday
@@ -500,8 +501,23 @@ def _article(draw):
     return text, norm, entities, date
 
 
+@st.composite
+def _word_aligned_article(draw):
+    """Entities over whole words (1-3 words), as the model's BIO decoding produces them."""
+    text, norm, _, date = draw(_article())
+    words = split_words(norm.text)
+    entities = []
+    if words:
+        for _ in range(draw(st.integers(0, 15))):
+            i = draw(st.integers(0, len(words) - 1))
+            j = draw(st.integers(i, min(len(words) - 1, i + 2)))
+            s, e = words[i][0], words[j][1]
+            entities.append(Entity(draw(st.sampled_from(_LABELS)), Span(s, e, norm.text[s:e], 0.7)))
+    return text, norm, entities, date
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_article())
+@given(st.one_of(_article(), _word_aligned_article()))
 def test_random_entities_never_crash_and_offsets_are_original(article):
     text, norm, entities, date = article
     incidents = assemble_incidents(norm, entities, date)

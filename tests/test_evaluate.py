@@ -321,6 +321,11 @@ def test_gold_test_with_predictions_file(tmp_path, monkeypatch, tiny_model_dir):
     assert inc["location"]["f1"] == 1.0
     assert inc["hard_negatives"] == {"documents": 1, "with_predicted_incident": 1, "false_incident_rate": 1.0}
     assert res["incident_predictions"] == "predictions file"
+    # without --predictions the model runs through the extraction pipeline
+    assert evaluate_main(args) == 0
+    res = json.loads(out.read_text())["datasets"]["gold-test"]
+    assert res["incident_predictions"] == "hasila.infer.pipeline"
+    assert res["incidents"]["documents"] == 2 and res["incidents"]["killed"]["gold"] == 1
     # a predictions file that lacks a gold document is an error, not a silent zero
     preds.write_text(preds.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     assert evaluate_main(args + ["--predictions", str(preds)]) == 2

@@ -385,3 +385,19 @@ def test_progress_bar_only_on_a_terminal(model_dir, tmp_path, capsys):
     assert run([good, "--model", model_dir, "-o", tmp_path / "o.jsonl"]) == 0
     err = capsys.readouterr().err
     assert "doc/s" not in err and "it/s" not in err and "1 documents (0 with errors)" in err
+
+
+def test_input_reader_details(tmp_path):
+    from hasila.infer.inputs import InputReader, arabic_share
+
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes(b"\xef\xbb\xbf" + SHORT.encode("utf-8"))
+    big = tmp_path / "big.txt"
+    big.write_bytes(SHORT.encode("utf-8") * 10)
+    jsonl = write_jsonl(tmp_path / "bom.jsonl", [b"\xef\xbb\xbf" + json.dumps({"id": "j", "text": SHORT}).encode() + b"\n"])
+    docs = list(InputReader(max_chars=100).read([str(bom), str(big), str(jsonl)]))
+    assert docs[0].ok and docs[0].text == SHORT  # the BOM is not part of the text
+    assert docs[1].error.type == "too_long" and str(big) in docs[1].error.message
+    assert docs[2].ok and docs[2].doc_id == "j"
+    assert arabic_share("قتل 35 [ads3] www") == 3 / 9
+    assert arabic_share("35 ، 12") == 0.0

@@ -18,25 +18,29 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
-
 from hasila.infer.types import Entity, Span
 from hasila.train.annotate.label_studio import (
     LabelStudioError,
+    cp_to_utf16,
     create_project,
     document_from_annotation,
-    entity_results,
     pull,
     push,
     region_offsets,
     same_region_text,
     utf16_to_cp,
-    cp_to_utf16,
 )
 from hasila.train.annotate.quotes import document_from_quotes, occurrences
-from hasila.train.annotate.store import GoldDocument, load_store, text_sha256, write_documents
+from hasila.train.annotate.store import (
+    GoldDocument,
+    load_store,
+    text_sha256,
+    write_documents,
+)
 from hasila.train.settings import REPO_ROOT
 
 # Made-up articles: an emoji (astral, 2 UTF-16 units) before Arabic spans; an article that ends
@@ -338,19 +342,54 @@ def test_real_browser_annotation_round_trips(ls_server, client, tmp_path):
         "madeup-end": [("LOC", *at(TEXT_END, "دير الزور"), "mouse"), ("ORG", *at(TEXT_END, "الشرطة"), "dblclick")],
         "madeup-diac": [("KILLED", *at(TEXT_DIAC, "خَمْسَةُ"), "mouse"), ("DATE", *at(TEXT_DIAC, "الْأَحَدِ"), "dblclick")],
     }
-    for doc_id, acts in actions.items():
-        job = {
-            "url": ls_server["url"], "email": LS_USER, "password": LS_PASSWORD, "project": project,
-            "task": pushed[doc_id], "chromium": chromium, "kind": "hard_negative",
-            "actions": [{"label": lab, "start": s, "end": e, "how": how} for lab, s, e, how in acts],
-        }
-        run = subprocess.run([str(py), str(Path(__file__).parent / "ls_browser.py")], input=json.dumps(job),
-                             capture_output=True, text=True, timeout=240)
-        assert run.returncode == 0, run.stderr[-3000:]
-        assert sorted(json.loads(run.stdout)) == sorted(TEXTS[doc_id.split("-")[1]][s:e] for _, s, e, _ in acts)
+    job = {
+        "url": ls_server["url"], "email": LS_USER, "password": LS_PASSWORD, "project": project, "chromium": chromium,
+        "tasks": [
+            {"task": pushed[doc_id], "kind": "hard_negative",
+             "actions": [{"label": lab, "start": s, "end": e, "how": how} for lab, s, e, how in acts]}
+            for doc_id, acts in actions.items()
+        ],
+    }
+    run = subprocess.run([str(py), str(Path(__file__).parent / "ls_browser.py")], input=json.dumps(job),
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    for shown, (doc_id, acts) in zip(json.loads(run.stdout), actions.items()):
+        assert sorted(shown) == sorted(TEXTS[doc_id.split("-")[1]][s:e] for _, s, e, _ in acts)
     report = pull(client, project, resolver=resolver, store_root=store)
     assert report.fixes == []  # the real UI gives exact code-point offsets, also at the end of RTL text
     pulled = {d.doc_id: d for d in load_store(store, resolver)}
     for doc_id, acts in actions.items():
         assert sorted((e.label, e.start, e.end) for e in pulled[doc_id].spans) == sorted((lab, s, e) for lab, s, e, _ in acts)
         assert pulled[doc_id].annotator == "annotator"  # the LS user (e-mail local part: no username set)
+
+
+@pytest.mark.labelstudio
+@pytest.mark.slow
+def test_cli_push_and_pull_over_a_corpus(ls_server, client, tmp_path, capsys):
+    from hasila.train.annotate import cli
+    from hasila.train.annotate.label_studio import existing_tasks
+
+    data = tmp_path / "data"
+    (data / "saudinewsnet").mkdir(parents=True)
+    articles = [{"source": "madeup", "url": "", "date_extracted": "2015-08-02 10:00:00", "title": "", "author": "", "content": t}
+                for t in (TEXT_EMOJI, TEXT_END)]
+    with zipfile.ZipFile(data / "saudinewsnet" / "2015-08-02.zip", "w") as zf:
+        zf.writestr("2015-08-02.json", json.dumps(articles, ensure_ascii=False))
+    base = ["--store", str(tmp_path / "store"), "--data", str(data)]
+    auth = ["--url", ls_server["url"], "--api-key", ls_server["token"]]
+
+    assert cli.main([*base, "ls-push", *auth, "--title", "hasila cli", "snn-2015-08-02-0000", "snn-2015-08-02-0001"]) == 0
+    project = int(re.search(r"project (\d+): 2 task\(s\) created", capsys.readouterr().out).group(1))
+    tasks = existing_tasks(client, project)
+    s, e = at(TEXT_EMOJI, "حلب")
+    result = [{"id": "a", "from_name": "label", "to_name": "text", "type": "labels",
+               "value": {"start": s, "end": e, "text": "حلب", "labels": ["LOC"]}},
+              {"id": "k", "from_name": "kind", "to_name": "text", "type": "choices", "value": {"choices": ["hard_negative"]}}]
+    client.annotations.create(id=tasks["snn-2015-08-02-0000"], result=result)
+
+    assert cli.main([*base, "ls-pull", *auth, "--project", str(project)]) == 0
+    assert "1 written, 0 unchanged, 1 task(s) without a submitted annotation" in capsys.readouterr().out
+    stored = json.loads((tmp_path / "store" / "saudinewsnet" / "snn-2015-08-02-0000.json").read_text(encoding="utf-8"))
+    assert stored["spans"] == [{"label": "LOC", "start": s, "end": e}]
+    assert stored["source"]["zip"] == "2015-08-02.zip" and stored["meta"] == {"outlet": "madeup", "date": "2015-08-02"}
+    assert stored["annotator"] == "annotator" and stored["text_sha256"] == text_sha256(TEXT_EMOJI)

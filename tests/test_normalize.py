@@ -8,9 +8,6 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
-
 from hasila.infer.normalize import (
     NormalizedText,
     compose_hamza,
@@ -29,6 +26,8 @@ from hasila.infer.normalize import (
 )
 from hasila.infer.tokenize import split_words, words_of
 from hasila.infer.types import HasilaError, Span
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 CORE = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -357,6 +357,16 @@ def test_parse_quantity_reads_only_nearby_context():
     assert parse_quantity("5", "قتل", " جنود وأصيب 10 على الأقل") == exact(5)
 
 
+def test_counted_nouns_resource_errors_name_the_line():
+    from hasila.infer.quantity import _parse_counted_nouns
+
+    lex = _parse_counted_nouns("# comment\nضابط\tperson\t-\nمدني\tperson\tين\n", "x.txt")
+    assert lex["ضابطين"].number == 2 and not lex["ضابطين"].ambiguous
+    assert lex["مدنيين"].ambiguous and not lex["مدنيان"].ambiguous and lex["مدني"].number == 1
+    with pytest.raises(HasilaError, match="x.txt line 2"):
+        _parse_counted_nouns("ضابط\tperson\t-\nجندي person -\n", "x.txt")
+
+
 def test_bad_types_are_errors():
     with pytest.raises(QuantityError):
         parse_quantity(35)  # type: ignore[arg-type]
@@ -425,6 +435,8 @@ def test_find_quantities_sentence():
         ("قطع مسافة 2.5 كيلومتر", []),
         ("قتل الثالث", []),
         ("قت. يلا 5", [("5", exact(5))]),
+        ("قتل رجل وطفليه", [("وطفليه", exact(2))]),  # construct dual with a pronoun
+        ("ولديه سيارة", []),  # «and he has», not «his two sons»
     ],
 )
 def test_find_quantities_examples(text, expected):

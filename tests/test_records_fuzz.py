@@ -167,3 +167,22 @@ def test_csv_rows_have_every_column(data):
     assert CsvFormat().rows(InputDoc("x"), err) == ""
     html = HtmlFormat().rows(InputDoc("x"), err)
     assert "empty_text" in html
+
+
+def test_check_record_catches_spans_off_the_text_also_in_extras():
+    import pytest
+
+    from hasila.infer.records import RecordError
+
+    text = "قتل 35 عنصرا في بادية حمص"
+    good = Span.of(text, 4, 6)
+    incident = Incident(evidence=Span.of(text, 0, len(text)), killed=Count(good, Quantity(35, 35, 35, "exact")),
+                        extra={"location_context": [Span(0, 3, "حمص").to_json()]})  # offsets of another text
+    record = ok_record("d", text, entities=[], incidents=[incident], model=MODEL)
+    VALIDATOR.validate(record)
+    with pytest.raises(RecordError, match=r"incidents\[0\]\.location_context\[0\]"):
+        check_record(record, text)
+    record["incidents"][0]["location_context"] = [Span.of(text, 16, 25).to_json()]
+    check_record(record, text)
+    with pytest.raises(RecordError, match="outside the text"):
+        check_record({**record, "entities": [{"label": "LOC", "text": "x", "start": 99, "end": 100}]}, text)

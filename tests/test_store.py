@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
+from conftest import require_corpus
 from hasila.infer.types import Entity, Span
 from hasila.train.annotate import cli
 from hasila.train.annotate.quotes import (
@@ -39,8 +39,6 @@ from hasila.train.annotate.store import (
     write_documents,
 )
 from hasila.train.settings import REPO_ROOT
-
-from conftest import require_corpus
 
 TEXT_A = (
     "أفاد المرصد السوري لحقوق الإنسان بأن 35 عنصرا من قوات النظام قتلوا وأصيب 12 آخرون "

@@ -319,7 +319,9 @@ def test_crash_and_resume_equals_uninterrupted_run(assets, tmp_path):
     ckpts = sorted(p.name for p in (tmp_path / "crashed" / "checkpoints").iterdir())
     assert ckpts == ["checkpoint-0000004"], ckpts  # killed at step 6, after the step-4 checkpoint
     assert not (tmp_path / "crashed" / "model.safetensors").exists()
-    p3 = subprocess.run(cli + [str(crashed), "--resume"], env=env, capture_output=True, text=True, timeout=300)
+    # --resume --output-dir alone reads the config the run saved there
+    resume = [sys.executable, "-m", "hasila.train.cli", "run", "--resume", "--output-dir", str(tmp_path / "crashed")]
+    p3 = subprocess.run(resume, env=env, capture_output=True, text=True, timeout=300)
     assert p3.returncode == 0, p3.stdout + p3.stderr
     assert "resumed from" in p3.stderr and "step 4 of 12" in p3.stderr
     a, b = load_file(tmp_path / "straight" / "model.safetensors"), load_file(tmp_path / "crashed" / "model.safetensors")

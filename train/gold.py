@@ -107,6 +107,8 @@ def gold_dataset_dict(statuses: Sequence[str] = ("gold",), store_root: Path | No
     by_split: dict[str, list[Any]] = {"train": [], "validation": [], "test": []}
     for d in docs:
         by_split[document_split(d, table)].append(d)
-    return datasets.DatasetDict(
-        {k: datasets.Dataset.from_list(documents_to_rows(v), features=NER_FEATURES) for k, v in by_split.items()}
-    )
+    def table(rows: list[dict[str, Any]]) -> Any:
+        # column-wise, so an empty split still gets the schema
+        return datasets.Dataset.from_dict({c: [r[c] for r in rows] for c in NER_FEATURES}, features=NER_FEATURES)
+
+    return datasets.DatasetDict({k: table(documents_to_rows(v)) for k, v in by_split.items()})

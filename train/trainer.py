@@ -188,6 +188,7 @@ def build_dev(splits: Sequence[Split], label_set: LabelSet, tokenizer: Any, cfg:
             dev.n_words.append(len(t))
         dev.windows.extend(encode_documents(sp.words, tokenizer, cfg.max_length, cfg.stride, doc_offset=offset))
         offset += len(sp.words)
+    dev.windows.sort(key=lambda w: len(w["input_ids"]))  # less padding; predictions go back by doc id
     return dev
 
 
@@ -247,6 +248,13 @@ def _replace_dir(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
     if old.exists():
         shutil.rmtree(old)
+
+
+def _undo_half_replace(final: Path) -> None:
+    """A crash between the two renames of :func:`_replace_dir` leaves only ``NAME.old``."""
+    old = final.with_name(final.name + ".old")
+    if old.exists() and not final.exists():
+        os.replace(old, final)
 
 
 def resolve_mixed_precision(value: str) -> str:
@@ -356,6 +364,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, callbacks: Sequence[StepCal
     elif accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         save_config(cfg, out)
+    if resume and accelerator.is_main_process:
+        _undo_half_replace(ckpt_root / "best")
 
     running, running_n = 0.0, 0
     model.train()

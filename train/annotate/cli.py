@@ -14,16 +14,20 @@ corpora come from ``--data`` (default ``$HASILA_DATA`` or ``../shared/data``).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from pathlib import Path
 
 from hasila.infer.types import HasilaError
-from hasila.train.annotate.quotes import document_from_quotes, dumps_quotes, quotes_from_document, read_quote_file
+from hasila.train.annotate.quotes import (
+    document_from_quotes,
+    dumps_quotes,
+    quotes_from_document,
+    read_quote_file,
+)
 from hasila.train.annotate.store import (
-    GoldDocument,
     BioStats,
+    GoldDocument,
     StoreError,
     bio_with_stats,
     corpus_resolver,

@@ -28,7 +28,11 @@ from typing import Any
 
 from hasila.infer.labels import LABELS
 from hasila.infer.types import Entity, HasilaError, Span
-from hasila.train.annotate.quotes import dumps_quotes, incident_from_quotes, incident_quotes
+from hasila.train.annotate.quotes import (
+    dumps_quotes,
+    incident_from_quotes,
+    incident_quotes,
+)
 from hasila.train.annotate.store import (
     GoldDocument,
     StoreError,

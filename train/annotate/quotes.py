@@ -19,7 +19,6 @@ from hasila.infer.labels import LABELS
 from hasila.infer.tokenize import split_words
 from hasila.infer.types import Count, DateRef, Entity, Incident, Quantity, Span
 from hasila.train.annotate.store import (
-    COUNT_ROLES,
     PLAIN_ROLES,
     GoldDocument,
     StoreError,

@@ -24,7 +24,15 @@ from typing import Any
 
 from hasila.infer.labels import LABELS
 from hasila.infer.tokenize import split_words
-from hasila.infer.types import Count, DateRef, Entity, HasilaError, Incident, Quantity, Span
+from hasila.infer.types import (
+    Count,
+    DateRef,
+    Entity,
+    HasilaError,
+    Incident,
+    Quantity,
+    Span,
+)
 from hasila.train.settings import annotations_dir, data_dir
 
 #: Turns a record's ``source`` dict into the document's text (exactly as the corpus has it).
