@@ -26,7 +26,9 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    to T: T is a total over several events («35 … 27 في ريف حمص … و8 في ريف دير الزور»). ACLED
    codes one row per event, so the parts become the incidents (``extra["of_total"]`` = T) and
    T is not an incident: nothing is counted twice. Parts split by place are separate events;
-   parts split by victim side are one event (same ``event_group``).
+   parts split by victim side are one event (same ``event_group``). The same holds when the
+   total comes after its parts and is told as a total («… ليرتفع عدد القتلى إلى 8»,
+   «مجموع», «حصيلة»): then it is neither an update nor an incident.
 5. **Subsets.** A figure after «بينهم», «من بينهم», «منهم», «بينهن», «معظمهم», «غالبيتهم» …
    or followed by «منهم» («3 منهم ضباط») is a part of the nearest earlier figure of the same
    label (in its sentence, or the previous sentence when it opens its sentence) that is not
@@ -53,7 +55,9 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    value, at least one in common) from another sentence, with no conflicting victim and no
    disjoint place (place names compared without «ريف», «مدينة», «شرقي»…), is the same report
    told again — typically the headline and the lead. They become one incident built on the
-   later (more detailed) telling; the earlier figures go to ``extra["repeats"]``.
+   later (more detailed) telling; the earlier figures go to ``extra["repeats"]``. A figure
+   equal to a total that rule 4 split into its attacks (a headline «مقتل 35» over «27 … و8»)
+   is that total told again: it goes to the first part's ``repeats``, never an incident.
 8. **Victim** (see ``actors.find_victim``): the named side after the figure (the ORG after
    «من»/«في صفوف», else the group noun phrase), else the people noun («مدنيا»), else the side
    named before it («قتلى قوات النظام»). A named victim wins over a people noun. When the
@@ -171,6 +175,11 @@ _HQ_WORDS = _cue(r"(?<!\w)(?:ومقره|مقره|ومقرها|مقرها|ومر�
 _PERIOD_OF_NOUN = _cue(
     r"(?<!\w)(?:ال)?(?:مستمر|مستمرة|دائر|دائرة|متواصل|متواصلة|التي|الذي|اندلعت|اندلع|بدأت|بدأ|تدور|يدور|"
     r"تتواصل|يتواصل|تستمر|يستمر)\s+$"
+)
+# A figure told as the sum of what came before it.
+_TOTAL_CUE = _cue(
+    r"(?<!\w)(?:و|ف|ب|ل)?(?:ال)?(?:مجموع|إجمالي|اجمالي|حصيلة|عدد|يصبح|ليصبح|لتصبح|يرتفع|ليرتفع|لترتفع|ترتفع|"
+    r"ليبلغ|لتبلغ|يبلغ|تبلغ|الكلي|الكلية|الإجمالية)(?!\w)"
 )
 _SINCE_BEFORE = _cue(r"(?<!\w)منذ\s+(?:\w+\s+){0,2}$")
 
@@ -373,8 +382,50 @@ def _same_text(folded: str, a: Entity | None, b: Entity | None) -> bool:
     return a is not None and b is not None and folded[a.start : a.end] == folded[b.start : b.end]
 
 
+def _split_parts(total: _Figure, parts: list[_Figure], folded: str) -> bool:
+    """Make ``parts`` the incidents of ``total`` if each has its own place/date or named side."""
+    by_place = all(p.place is not None or p.own_date is not None for p in parts)
+    by_side = all(p.victim is not None and p.victim.named for p in parts)
+    if not (by_place or by_side):
+        return False
+    places = {folded[p.place.start : p.place.end] if p.place else "" for p in parts}
+    if by_place and not by_side and len(places) < len(parts):
+        return False
+    total.role = "total"
+    for p in parts:
+        p.role = "event"
+        p.of_total = total
+        p.split_by_place = by_place
+    return True
+
+
+def _find_totals_after_parts(all_figs: list[_Figure], folded: str) -> None:
+    """Rule 4, told the other way: «5 في إدلب و3 في حلب … ليرتفع عدد القتلى إلى 8»."""
+    for j, total in enumerate(all_figs):
+        if total.role in ("cumulative", "total") or total.value is None:
+            continue
+        if not _TOTAL_CUE.search(folded[total.clause[0] : total.start]):
+            continue
+        parts: list[_Figure] = []
+        running = 0
+        for f in reversed(all_figs[:j]):
+            if f.sentence.index < total.sentence.index - 1:
+                break
+            if f.label != total.label:
+                continue
+            if f.role in ("cumulative", "total", "part") or f.of_total or f.value is None:
+                break
+            running += f.value
+            parts.insert(0, f)
+            if running >= total.value:
+                break
+        if len(parts) >= 2 and running == total.value:
+            _split_parts(total, parts, folded)
+
+
 def _find_breakdowns(all_figs: list[_Figure], folded: str) -> None:
     """Rule 4: a total followed by located/sided parts that add up to it exactly."""
+    _find_totals_after_parts(all_figs, folded)
     for i, total in enumerate(all_figs):
         if total.role in ("cumulative", "update", "total") or total.of_total or total.value is None:
             continue
@@ -391,19 +442,8 @@ def _find_breakdowns(all_figs: list[_Figure], folded: str) -> None:
             parts.append(f)
             if running >= total.value:
                 break
-        if len(parts) < 2 or running != total.value:
-            continue
-        by_place = all(p.place is not None or p.own_date is not None for p in parts)
-        by_side = all(p.victim is not None and p.victim.named for p in parts)
-        if not (by_place or by_side):
-            continue
-        if by_place and len({folded[p.place.start : p.place.end] if p.place else "" for p in parts}) < len(parts) and not by_side:
-            continue
-        total.role = "total"
-        for p in parts:
-            p.role = "event"
-            p.of_total = total
-            p.split_by_place = by_place
+        if len(parts) >= 2 and running == total.value:
+            _split_parts(total, parts, folded)
 
 
 def _attach_parts(all_figs: list[_Figure], text: str, folded: str) -> None:
@@ -563,6 +603,34 @@ def _place_words(slot: _Slot, sentences: list[_Sentence], text: str, folded: str
                     break
             if w.is_letters and key not in _GENERIC_PLACE_WORDS and w.key not in _GENERIC_PLACE_WORDS:
                 out.add(key)
+    return out
+
+
+def _drop_repeated_totals(slots: list[_Slot], all_figs: list[_Figure], text: str) -> list[_Slot]:
+    """Rule 7b for totals: a headline «مقتل 35» over a body that splits its 35 into attacks is
+    the total told again, not one more incident; it goes to the first part's ``repeats``."""
+    totals = [f for f in all_figs if f.role == "total"]
+    if not totals:
+        return slots
+    first_part: dict[int, _Slot] = {}
+    for slot in slots:
+        for f in slot.figures.values():
+            if f.of_total is not None:
+                first_part.setdefault(id(f.of_total), slot)
+    out: list[_Slot] = []
+    for slot in slots:
+        for label, f in list(slot.figures.items()):
+            if f.of_total is not None or f.role != "event":
+                continue
+            for t in totals:
+                if (t.label == label and t.value == f.value and t.sentence is not f.sentence
+                        and id(t) in first_part and not victims_conflict(t.victim, f.victim, text)):
+                    first_part[id(t)].repeats.append(f)
+                    first_part[id(t)].sentences.add(f.sentence.index)
+                    del slot.figures[label]
+                    break
+        if slot.figures:
+            out.append(slot)
     return out
 
 
@@ -889,6 +957,7 @@ def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
     _attach_parts(all_figs, text, folded)
     _drop_parts_of_cumulative(all_figs)
     slots = _merge_updates(_build_slots(sentences, text, folded), sentences, text, folded)
+    slots = _drop_repeated_totals(slots, all_figs, text)
     slots = _merge_repeats(slots, sentences, text, folded)
     groups: dict[int, list[_Slot]] = {}
     for slot in slots:

@@ -163,6 +163,23 @@ def test_total_and_parts_across_sentences():
     assert all("victim" in i.extra["inherited"] for i in incs)
 
 
+def test_headline_total_over_a_split_body_is_not_counted_again():
+    text = ("مقتل 35 عنصرا من قوات النظام بهجمات لداعش\n"
+            "قتل 35 عنصرا من قوات النظام في هجمات لتنظيم داعش، 27 في ريف حمص و8 في ريف دير الزور.")
+    incs = run(text, ("KILLED", "35"), ("ORG", "قوات النظام"), ("ORG", "لداعش"), ("KILLED", "35", 2),
+               ("ORG", "قوات النظام", 2), ("ORG", "لتنظيم داعش"), ("KILLED", "27"), ("LOC", "ريف حمص"),
+               ("KILLED", "8"), ("LOC", "ريف دير الزور"))
+    assert [val(i.killed) for i in incs] == [27, 8]
+    assert [r["start"] for r in incs[0].extra["repeats"]] == [5]
+
+
+def test_total_told_after_its_parts_is_not_an_update():
+    text = "قتل 5 مدنيين في مدينة إدلب، و3 في مدينة حلب، ليرتفع عدد القتلى إلى 8."
+    incs = run(text, ("KILLED", "5"), ("LOC", "مدينة إدلب"), ("KILLED", "3"), ("LOC", "مدينة حلب"), ("KILLED", "8"))
+    assert [(val(i.killed), txt(i.location)) for i in incs] == [(5, "مدينة إدلب"), (3, "مدينة حلب")]
+    assert all(i.extra["of_total"][0]["value"] == 8 and "superseded" not in i.extra for i in incs)
+
+
 def test_parts_that_do_not_add_up_stay_parts_of_the_total():
     text = "قتل 35 عنصرا، بينهم 20 في ريف حمص و10 في ريف دير الزور."
     [inc] = run(text, ("KILLED", "35"), ("KILLED", "20"), ("LOC", "ريف حمص"), ("KILLED", "10"), ("LOC", "ريف دير الزور"))
@@ -243,6 +260,19 @@ def test_headline_and_lead_telling_the_same_toll_are_one_incident():
     assert inc.evidence.text == text
 
 
+def test_names_of_one_side_do_not_split_an_incident():
+    text = "قتل 5 من قوات النظام وأصيب 3 من قوات الأسد في هجوم لتنظيم الدولة الإسلامية."
+    [inc] = run(text, ("KILLED", "5"), ("ORG", "قوات النظام"), ("WOUNDED", "3"), ("ORG", "قوات الأسد"),
+                ("ORG", "لتنظيم الدولة الإسلامية"))
+    assert (val(inc.killed), val(inc.wounded), txt(inc.perpetrator)) == (5, 3, "لتنظيم الدولة الإسلامية")
+
+
+def test_perpetrator_is_never_the_victims_own_side():
+    text = "قتل 4 من عناصر التنظيم في هجوم لتنظيم داعش."
+    [inc] = run(text, ("KILLED", "4"), ("ORG", "التنظيم"), ("ORG", "لتنظيم داعش"))
+    assert txt(inc.victim) == "التنظيم" and inc.perpetrator is None
+
+
 def test_same_toll_in_different_places_stays_two_incidents():
     text = "قتل 3 مدنيين في مدينة إدلب. وفي حادث آخر قتل 3 مدنيين في مدينة حلب."
     incs = run(text, ("KILLED", "3"), ("LOC", "مدينة إدلب"), ("KILLED", "3", 2), ("LOC", "مدينة حلب"))
@@ -278,6 +308,8 @@ def test_perpetrator_cues(text, orgs, perp):
     [inc] = run(text, ("KILLED", figure), *[("ORG", o) for o in orgs])
     assert txt(inc.perpetrator) == perp
     assert inc.perpetrator != inc.victim
+    if "أعماق" in text:  # the perpetrator's own channel is the source of the claim
+        assert txt(inc.source) == "وكالة أعماق"
 
 
 def test_no_perpetrator_without_a_cue():

@@ -177,14 +177,24 @@ def test_overlapping_same_label_spans_name_both():
     assert "«المرصد السوري»" in msg and "«المرصد السوري لحقوق الإنسان»" in msg
 
 
-def test_overlap_of_different_labels_is_allowed_and_bio_keeps_the_outer_span():
+def test_spans_of_different_labels_do_not_nest_either():
     rec = stored_record()
     s, e = span_of(TEXT_A, "حمص")
-    rec["spans"].append({"label": "PER", "start": s, "end": e})  # nested in LOC «بادية حمص»
-    doc = document_from_record(rec, TEXT_A)
+    rec["spans"].append({"label": "PER", "start": s, "end": e})  # inside LOC «بادية حمص»
+    with pytest.raises(StoreError, match=r"madeup-a: spans overlap: LOC \[\d+, \d+\) «بادية حمص» and PER \[\d+, \d+\) «حمص»"):
+        document_from_record(rec, TEXT_A)
+
+
+def test_bio_drops_a_second_span_in_the_same_word():
+    text = "قصف على حمصوحماة أمس"  # a missing space: two places in one word
+    s = text.index("حمص")
+    doc = GoldDocument(
+        "madeup-d", text, {"corpus": "madeup"}, "gold", "hard_negative", "a1",
+        [Entity("LOC", Span.of(text, s, s + 3)), Entity("LOC", Span.of(text, s + 4, s + 8))], [],
+    )
     (words, tags, _, _), stats = bio_with_stats(doc)
-    assert tags[words.index("بادية")] == "B-LOC" and tags[words.index("حمص")] == "I-LOC"
-    assert stats.dropped == 1 and stats.spans == len(doc.spans)
+    assert tags == ["O", "O", "B-LOC", "O"]
+    assert (stats.spans, stats.snapped, stats.dropped) == (2, 1, 1)
 
 
 @pytest.mark.parametrize(

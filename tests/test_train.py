@@ -338,3 +338,33 @@ def test_crash_and_resume_equals_uninterrupted_run(assets, tmp_path):
     state = train(load_config(crashed), resume=True)
     assert state.finished and state.global_step == 12
     assert load_file(tmp_path / "crashed" / "model.safetensors").keys() == a.keys()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("HASILA_RUN_SLOW") != "1", reason="two-process run: set HASILA_RUN_SLOW=1")
+def test_two_process_training_and_resume(assets, tmp_path):
+    """torchrun with 2 CPU processes (gloo): sharded batches, gathered dev predictions, per-process
+    RNG states in checkpoints, and a resumed run equal to the uninterrupted one."""
+    import shutil
+
+    from safetensors.torch import load_file
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", "ACCELERATE_USE_CPU": "true"}
+    cfg = _config(assets, tmp_path / "ddp", max_steps=8, save_steps=3, eval_steps=4)
+    run = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "hasila.train.cli", "run"]
+    p = subprocess.run(run + ["--config", str(cfg)], env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.count("trained 8 steps") == 1
+    first = tmp_path / "ddp" / "checkpoints" / "checkpoint-0000003"
+    assert {"random_states_0.pkl", "random_states_1.pkl"} <= {f.name for f in first.iterdir()}
+    again = tmp_path / "again"
+    shutil.copytree(tmp_path / "ddp", again)
+    for gone in ("checkpoints/checkpoint-0000006", "checkpoints/best", "training_log.json", "model.safetensors"):
+        target = again / gone
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    p = subprocess.run(run + ["--resume", "--output-dir", str(again)], env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    a, b = load_file(tmp_path / "ddp" / "model.safetensors"), load_file(again / "model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert json.loads((again / "training_log.json").read_text())["state"]["history"] == \
+        json.loads((tmp_path / "ddp" / "training_log.json").read_text())["state"]["history"]

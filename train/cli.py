@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -58,6 +59,8 @@ def _run(args: argparse.Namespace) -> int:
         config_path = Path(args.output_dir) / CONFIG_FILENAME
     cfg = load_config(config_path, overrides)
     state = train(cfg, resume=args.resume)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0  # under torchrun / accelerate launch one process reports
     best = "" if state.best_metric is None else f", best dev micro F1 {state.best_metric:.4f} at step {state.best_step}"
     print(f"trained {state.global_step} steps{best}; model in {cfg.output_dir}")
     return 0

@@ -106,9 +106,9 @@ def derive_license(data: list[str]) -> tuple[str, str]:
     unknown = [d for d in data if d not in CORPUS_INFO]
     research = [d for d in data if CORPUS_INFO.get(d, {}).get("research_only")]
     if unknown or research:
-        why = [f"{', '.join(research)} is released for research use" if research else "",
+        why = [f"{', '.join(research)} was released for research use" if research else "",
                f"the terms of {', '.join(unknown)} are not recorded here" if unknown else ""]
-        return "other", "; ".join(w for w in why if w) + ": check them before any non-research use"
+        return "other", "; ".join(w for w in why if w) + "; check those terms before any other use"
     if data:
         return "cc-by-sa-3.0", "trained on CC BY-SA 3.0 corpora: attribution, share-alike"
     return "other", "the training data are not recorded (no training config beside the model)"
@@ -197,12 +197,19 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
     front["model-index"] = _model_index(name, metrics)
 
     out = ["---", to_yaml(front), "---", "", f"# {name}", ""]
-    out.append(
-        "A token classifier for Arabic news about armed attacks, part of **Hasila** (حصيلة). It tags, word by word "
-        f"(BIO over Hasila's word splitter), the labels {', '.join(labels)}. Hasila's pipeline (`hasila-extract`) turns "
-        "these tags into incident records: who attacked whom, where, when, how many were killed and wounded, and who "
-        "reports it, with character offsets back into the article."
-    )
+    if model.get("label_set", "hasila") == "hasila":
+        out.append(
+            "A token classifier for Arabic news about armed attacks, part of **Hasila** (حصيلة). It tags, word by word "
+            f"(BIO over Hasila's word splitter), the labels {', '.join(labels)}. Hasila's pipeline (`hasila-extract`) turns "
+            "these tags into incident records: who attacked whom, where, when, how many were killed and wounded, and who "
+            "reports it, with character offsets back into the article."
+        )
+    else:
+        out.append(
+            f"A benchmark token classifier of the **Hasila** project with the label set `{model.get('label_set')}` "
+            f"({', '.join(labels)}), trained to measure the encoder on a public benchmark. It is not Hasila's "
+            "incident model and `hasila-extract` does not use it."
+        )
     out += ["", "## Intended use", ""]
     out.append(
         "- Conflict-monitoring analysts, researchers building ACLED / UCDP-style event data sets, journalists and NGOs "
@@ -227,8 +234,6 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
     else:
         out.append("No training configuration was found beside the model, so the training data are not listed.")
     out += ["", f"**Model license: `{license_id}`** — {license_why}."]
-    if "anercorp" in data:
-        out.append("ANERcorp was released for research; check its terms before other uses.")
     if any(d in ("newsfane", "wikifane", "aqmar") for d in data):
         out.append("FANE and AQMAR are CC BY-SA 3.0: attribute them and share derived data under the same terms.")
     if train_cfg:
@@ -241,7 +246,7 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
                 out.append(f"| {k} | `{json.dumps(train_cfg[k], ensure_ascii=False)}` |")
         mix = ", ".join(f"{c['name']}:{c.get('split', 'train')}×{c.get('weight', 1)}" for c in train_cfg.get("corpora", []) if isinstance(c, dict))
         out += ["", f"Corpora mix (name:split×weight): {mix}."]
-        if train_cfg.get("missing_labels") == "marginal":
+        if train_cfg.get("missing_labels") == "marginal" and train_cfg.get("label_set", "hasila") == "hasila":
             out.append(
                 "Corpora that never annotate a label (ANERcorp, FANE and AQMAR have no dates or casualty counts) are trained "
                 "with a partial-annotation loss: a word tagged O there may be O or any unannotated label "
@@ -255,7 +260,8 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
     )
     for data_name, res in metrics.get("datasets", {}).items():
         out += ["", f"### {DATASET_TITLES.get(data_name, data_name)} (`{data_name}`)", ""]
-        out.append(f"{res['documents']} documents, {res['words']} words; labels scored: {', '.join(res['labels_scored'])}.")
+        out.append(f"{res['documents']} sequences (sentences of the public corpora, whole gold articles), {res['words']} words; "
+                   f"labels scored: {', '.join(res['labels_scored'])}.")
         if data_name == "anercorp-camel-test" and model.get("label_set") == "hasila":
             out.append(
                 "This is a 3-class figure (PER, ORG, LOC; ANERcorp's MISC is not a Hasila label) and is not comparable with "

@@ -512,6 +512,7 @@ def _save_checkpoint(accelerator, ckpt_root: Path, state: TrainerState, keep: in
         shutil.rmtree(tmp)
     accelerator.wait_for_everyone()
     accelerator.save_state(str(tmp))
+    accelerator.wait_for_everyone()  # every process has written its RNG state before the rename
     if accelerator.is_main_process:
         state.write(tmp / STATE_FILENAME)  # last file written: marks the checkpoint complete
         _replace_dir(tmp, final)

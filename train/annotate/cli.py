@@ -30,11 +30,11 @@ from hasila.train.annotate.store import (
     GoldDocument,
     StoreError,
     bio_with_stats,
+    corpus_meta,
     corpus_resolver,
     document_path,
     load_document,
     load_store,
-    meta_for_doc_id,
     record_json,
     source_for_doc_id,
     store_dir,
@@ -68,7 +68,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 if not isinstance(doc_id, str):
                     raise StoreError("a document without a 'doc_id' string")
                 source = payload.get("source") or source_for_doc_id(doc_id)
-                meta = meta_for_doc_id(doc_id, args.data) if source.get("corpus") == "saudinewsnet" else {}
+                meta = corpus_meta(args.data)(doc_id) if source.get("corpus") == "saudinewsnet" else {}
                 file_docs.append(document_from_quotes(payload, resolver(source), source, meta))
             docs.extend(file_docs)
         except (HasilaError, OSError) as exc:
@@ -137,7 +137,9 @@ def cmd_ls_pull(args: argparse.Namespace) -> int:
     from hasila.train.annotate import label_studio as ls
 
     client = ls.connect(args.url, args.api_key)
-    report = ls.pull(client, args.project, resolver=corpus_resolver(args.data), store_root=args.store)
+    report = ls.pull(
+        client, args.project, resolver=corpus_resolver(args.data), store_root=args.store, meta_of=corpus_meta(args.data)
+    )
     for note in report.fixes:
         print(f"fixed: {note}")
     print(

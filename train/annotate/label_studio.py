@@ -37,8 +37,8 @@ from hasila.train.annotate.store import (
     GoldDocument,
     StoreError,
     TextResolver,
+    corpus_meta,
     load_document,
-    meta_for_doc_id,
     sorted_entities,
     source_for_doc_id,
     text_sha256,
@@ -385,13 +385,6 @@ def _stored(store_root: Path | None, doc_id: str, resolver: TextResolver) -> Gol
     return None
 
 
-def _default_meta(doc_id: str) -> dict[str, Any]:
-    try:
-        return meta_for_doc_id(doc_id)
-    except StoreError:
-        return {}
-
-
 def pull(
     client: Any,
     project_id: int,
@@ -399,17 +392,18 @@ def pull(
     resolver: TextResolver,
     store_root: Path | str | None,
     source_of: Callable[[str], Mapping[str, Any]] = source_for_doc_id,
-    meta_of: Callable[[str], Mapping[str, Any]] = _default_meta,
+    meta_of: Callable[[str], Mapping[str, Any]] | None = None,
     write: bool = True,
 ) -> PullReport:
     """Read each task's latest submitted annotation back as a gold document.
 
     Source and meta come from the stored document when there is one, else from ``source_of`` /
-    ``meta_of``.  All tasks are converted and validated before anything is written; any error
+    ``meta_of`` (default: what the corpus under data_dir() gives).  All tasks are converted and validated before anything is written; any error
     raises :class:`LabelStudioError` listing every failing task, and nothing is written.
     A document whose annotation equals the stored one is left untouched (keeps its annotator).
     """
     root = Path(store_root) if store_root is not None else None
+    meta_of = meta_of or corpus_meta()
     report = PullReport()
     errors: list[str] = []
     users: dict[Any, str] = {}

@@ -187,6 +187,15 @@ def meta_for_doc_id(doc_id: str, data: Path | None = None) -> dict[str, Any]:
     return meta
 
 
+def corpus_meta(data: Path | None = None) -> Callable[[str], dict[str, Any]]:
+    """doc id -> the meta its corpus gives (``{}`` for ids no corpus reader knows)."""
+
+    def meta(doc_id: str) -> dict[str, Any]:
+        return meta_for_doc_id(doc_id, data) if _SNN_ID_RE.match(doc_id) else {}
+
+    return meta
+
+
 def corpus_resolver(data: Path | None = None) -> TextResolver:
     """The default :data:`TextResolver`: reads the corpora under ``data`` (default: data_dir())."""
 
@@ -302,7 +311,7 @@ def validate_document(doc: GoldDocument) -> None:
         if e.label not in LABELS:
             raise StoreError(f"{what} {_fmt(text, e.start, e.end)}: unknown label {e.label!r}; known: {', '.join(LABELS)}")
         check_span(text, e.span, what)
-    _check_no_same_label_overlap(d, text, doc.spans)
+    _check_no_overlap(d, text, doc.spans)
 
     if doc.kind == "incident" and not doc.incidents:
         raise StoreError(f"{d}: kind 'incident' but no incidents (use kind 'hard_negative' for documents without one)")
@@ -313,17 +322,21 @@ def validate_document(doc: GoldDocument) -> None:
         _check_incident(d, text, n, inc, span_set)
 
 
-def _check_no_same_label_overlap(d: str, text: str, spans: list[Entity]) -> None:
-    by_label: dict[str, list[Entity]] = {}
-    for e in spans:
-        by_label.setdefault(e.label, []).append(e)
-    for label, group in by_label.items():
-        group = sorted(group, key=lambda e: (e.start, e.end))
-        for prev, cur in zip(group, group[1:]):
-            if cur.start < prev.end:
-                raise StoreError(
-                    f"{d}: two {label} spans overlap: {_fmt(text, prev.start, prev.end)} and {_fmt(text, cur.start, cur.end)}"
-                )
+def _check_no_overlap(d: str, text: str, spans: list[Entity]) -> None:
+    """No two spans overlap: same label (the brief's rule) nor different labels (GUIDELINES.md:
+    spans never nest, the outer one is kept) — BIO over words could not hold either."""
+    widest: Entity | None = None  # the span reaching furthest right so far
+    for cur in sorted(spans, key=lambda e: (e.start, e.end)):
+        if widest is not None and cur.start < widest.end:
+            a, b = widest, cur
+            if a.label == b.label:
+                raise StoreError(f"{d}: two {a.label} spans overlap: {_fmt(text, a.start, a.end)} and {_fmt(text, b.start, b.end)}")
+            raise StoreError(
+                f"{d}: spans overlap: {_fmt(text, a.start, a.end, a.label)} and {_fmt(text, b.start, b.end, b.label)}"
+                " (spans never nest: keep the outer one)"
+            )
+        if widest is None or cur.end > widest.end:
+            widest = cur
 
 
 def _check_incident(d: str, text: str, n: int, inc: Incident, span_set: set[tuple[str, int, int]]) -> None:
@@ -589,7 +602,7 @@ class BioStats:
 
     spans: int = 0
     snapped: int = 0  # spans whose edge cut a word: the whole word was tagged
-    dropped: int = 0  # spans that claimed a word another (earlier / longer) span already has
+    dropped: int = 0  # spans whose word another (earlier) span already has
 
     def add(self, other: "BioStats") -> None:
         self.spans += other.spans
@@ -598,14 +611,17 @@ class BioStats:
 
 
 def bio_with_stats(doc: GoldDocument) -> tuple[tuple[list[str], list[str], list[int], list[int]], BioStats]:
-    """BIO over :func:`split_words` words: a word belongs to a span if it overlaps it."""
+    """BIO over :func:`split_words` words: a word belongs to a span if it overlaps it.
+
+    Stored spans never overlap, but two can share a word (a missing space: «حمصوحماة» with two
+    LOC spans); the word goes to the first span and the other is dropped (counted).
+    """
     bounds = split_words(doc.text)
     words = [doc.text[s:e] for s, e in bounds]
     starts = [s for s, _ in bounds]
     ends = [e for _, e in bounds]
     tags = ["O"] * len(bounds)
     stats = BioStats()
-    # Longer spans first at the same start: an outer name keeps its words over a nested one.
     for ent in sorted(doc.spans, key=lambda e: (e.start, -(e.end - e.start), LABELS.index(e.label))):
         stats.spans += 1
         idx = [i for i, (s, e) in enumerate(bounds) if s < ent.end and e > ent.start]
