@@ -130,6 +130,10 @@ _NP_STOPS = _f(
 _SIDE_HEADS_BEFORE = _f("قتلى قتلي جرحى مصابي خسائر صفوف قتيل جثث قتلاهم")
 
 
+# How far (characters) around a figure its side is looked for: a few words.
+_WINDOW = 150
+
+
 @dataclass(frozen=True)
 class Victim:
     start: int
@@ -212,7 +216,7 @@ def find_victim(text: str, folded: str, count: Entity, clause: tuple[int, int], 
                 entities: Sequence[Entity]) -> Victim | None:
     """The side of the casualties counted by ``count``; ``limit`` ends the search after it
     (the next figure or the clause end), ``clause`` bounds the search before it."""
-    after = words_in(text, folded, count.end, max(count.end, limit))
+    after = words_in(text, folded, count.end, max(count.end, min(limit, count.end + _WINDOW)))
     unnamed: Victim | None = None
     i = 0
     while i < len(after) and i < 8:
@@ -256,7 +260,7 @@ def find_victim(text: str, folded: str, count: Entity, clause: tuple[int, int], 
 
 def _victim_before(text: str, folded: str, count: Entity, clause: tuple[int, int],
                    entities: Sequence[Entity]) -> Victim | None:
-    words = words_in(text, folded, clause[0], count.start)
+    words = words_in(text, folded, max(clause[0], count.start - _WINDOW), count.start)
     for i in range(len(words) - 1, -1, -1):
         if bare(words[i].key, _SIDE_HEADS_BEFORE):
             found = _victim_from_group(words, i + 1, entities)

@@ -136,6 +136,7 @@ __all__ = ["assemble_incidents"]
 log = logging.getLogger(__name__)
 
 _CONTEXT_WORDS = 4
+_CONTEXT_CHARS = 120
 _LOOKBACK_SENTENCES = 3
 
 
@@ -307,8 +308,14 @@ def _usable_entities(entities: Sequence[Entity], cut: int, furniture_spans: Sequ
 
 
 def _context(text: str, folded: str, sent: _Sentence, ent: Entity) -> tuple[str, str]:
-    before = words_in(text, folded, sent.start, ent.start)[-_CONTEXT_WORDS:]
-    after = words_in(text, folded, ent.end, sent.end)[:_CONTEXT_WORDS]
+    # A window of characters first: a few words are never longer than this, and long
+    # sentences (scraped text without punctuation) stay linear.
+    lo = max(sent.start, ent.start - _CONTEXT_CHARS)
+    before = words_in(text, folded, lo, ent.start)
+    if lo > sent.start and before:
+        before = before[1:]  # possibly cut by the window
+    before = before[-_CONTEXT_WORDS:]
+    after = words_in(text, folded, ent.end, min(sent.end, ent.end + _CONTEXT_CHARS))[:_CONTEXT_WORDS]
     b = text[before[0].start : ent.start] if before else ""
     a = text[ent.end : after[-1].end] if after else ""
     return b, a
@@ -959,6 +966,11 @@ def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
     slots = _merge_updates(_build_slots(sentences, text, folded), sentences, text, folded)
     slots = _drop_repeated_totals(slots, all_figs, text)
     slots = _merge_repeats(slots, sentences, text, folded)
+    # Text order, and event groups numbered 0, 1, … in that order.
+    slots.sort(key=lambda slot: (min(slot.sentences), slot.first.start))
+    renumber: dict[int, int] = {}
+    for slot in slots:
+        slot.group = renumber.setdefault(slot.group, len(renumber))
     groups: dict[int, list[_Slot]] = {}
     for slot in slots:
         groups.setdefault(slot.group, []).append(slot)

@@ -555,7 +555,7 @@ def test_random_entities_never_crash_and_offsets_are_original(article):
     incidents = assemble_incidents(norm, entities, date)
     record = {"doc_id": "h", "status": "ok", "entities": [], "incidents": [i.to_json() for i in incidents]}
     jsonschema.validate(record, _schema())
-    counted = set()
+    counted, parts = set(), set()
     for inc in incidents:
         assert inc.killed is not None or inc.wounded is not None
         for span in _spans(inc):
@@ -565,3 +565,11 @@ def test_random_entities_never_crash_and_offsets_are_original(article):
             if c is not None:
                 assert (c.span.start, c.span.end) not in counted  # a figure is used once
                 counted.add((c.span.start, c.span.end))
+        for key in ("parts", "superseded", "repeats"):
+            for c in inc.extra.get(key, []):
+                assert text[c["start"] : c["end"]] == c["text"]
+                parts.add((c["start"], c["end"]))
+    assert not counted & parts  # a part, an old toll or a repeat is never also counted
+    groups = [inc.extra["event_group"] for inc in incidents]
+    firsts = list(dict.fromkeys(groups))
+    assert firsts == list(range(len(firsts)))  # numbered 0, 1, … in text order

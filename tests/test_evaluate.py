@@ -8,9 +8,6 @@ import math
 
 import pytest
 import yaml
-from seqeval.metrics import f1_score
-from seqeval.scheme import IOB2
-
 from hasila.infer.types import Count, DateRef, Incident, Quantity, Span
 from hasila.train.evaluate import (
     IncidentDoc,
@@ -26,6 +23,8 @@ from hasila.train.evaluate import (
     same_mention,
 )
 from hasila.train.model_card import derive_license, render_model_card, to_yaml
+from seqeval.metrics import f1_score
+from seqeval.scheme import IOB2
 
 GOLD = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O", "B-DATE", "I-DATE"]]
 PRED = [["B-PER", "I-PER", "O", "B-ORG"], ["I-ORG", "O", "B-DATE", "O"]]
@@ -230,11 +229,10 @@ def tiny_model_dir(tmp_path_factory):
 
 def test_evaluate_cli_on_tiny_model(tmp_path, tiny_model_dir):
     import datasets
-    from tiny_model import tiny_corpus
-
     from hasila.infer.labels import LABELS
     from hasila.train.evaluate_cli import main as evaluate_main
     from hasila.train.trainer import predict_words
+    from tiny_model import tiny_corpus
 
     model_dir = tiny_model_dir
     rows = [{"id": str(i), "words": w, "tags": t, "annotated_labels": list(LABELS) if i % 2 else ["PER", "ORG", "LOC"]}
@@ -272,7 +270,11 @@ def test_gold_test_with_predictions_file(tmp_path, monkeypatch, tiny_model_dir):
 
     from hasila.infer.labels import LABELS
     from hasila.infer.types import Entity
-    from hasila.train.annotate.store import GoldDocument, source_for_doc_id, write_documents
+    from hasila.train.annotate.store import (
+        GoldDocument,
+        source_for_doc_id,
+        write_documents,
+    )
     from hasila.train.evaluate_cli import main as evaluate_main
     from hasila.train.gold import GoldError, gold_dataset_dict, gold_documents
 

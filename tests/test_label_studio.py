@@ -3,8 +3,8 @@
 The server tests (marker ``labelstudio``) start Label Studio from its own venv
 (``$HASILA_LS_VENV``, default /opt/hasila-ls; install: ``train/annotate/ls_server.sh install``).
 Without it they skip; under CI (``CI=true``) a missing server is a failure. The browser test
-also needs ``playwright`` in that venv and a Chromium (``$HASILA_CHROMIUM``, default
-/usr/bin/chromium), under the same rule.
+also needs ``playwright`` in that venv (``ls_server.sh install-browser-test``) and a Chromium
+(``$HASILA_CHROMIUM``, default /usr/bin/chromium), under the same rule.
 """
 
 from __future__ import annotations

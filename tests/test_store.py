@@ -18,6 +18,7 @@ from hasila.infer.types import Entity, Span
 from hasila.train.annotate import cli
 from hasila.train.annotate.quotes import (
     document_from_quotes,
+    dumps_quotes,
     locate,
     occurrences,
     quotes_from_document,
@@ -386,7 +387,10 @@ def test_evidence_needs_a_count_or_quotes():
 
 def test_export_quotes_round_trips_exactly():
     for doc in (doc_a(), doc_b()):
-        again = document_from_quotes(quotes_from_document(doc), doc.text, doc.source)
+        quotes = quotes_from_document(doc)
+        assert json.loads(dumps_quotes(quotes)) == quotes
+        assert json.loads(dumps_quotes(quotes["incidents"])) == quotes["incidents"]
+        again = document_from_quotes(quotes, doc.text, doc.source)
         assert again.to_record() == doc.to_record()
 
 

@@ -6,7 +6,8 @@
     hasila-train card --model DIR --metrics metrics.json
     hasila-train base ...                             # see hasila-train base --help
 
-Several GPUs: ``accelerate launch -m hasila.train.cli run --config ...``.
+Several GPUs: ``accelerate launch --multi_gpu --num_processes N -m hasila.train.cli run --config ...``
+(or ``torchrun --nproc_per_node N -m hasila.train.cli run ...``; on CPUs add ``ACCELERATE_USE_CPU=true``).
 """
 
 from __future__ import annotations

@@ -33,8 +33,9 @@ All counts are summed over documents before dividing (micro averages).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Iterable, Sequence
+from typing import Any
 
 from hasila.infer.types import Incident, Span
 

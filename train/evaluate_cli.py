@@ -32,12 +32,19 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from hasila.infer.types import HasilaError
 from hasila.train.config import CONFIG_FILENAME, CorpusSpec, atomic_write_text
-from hasila.train.evaluate import IncidentDoc, entity_metrics, incident_metrics, incidents_from_record, restrict_tags
+from hasila.train.evaluate import (
+    IncidentDoc,
+    entity_metrics,
+    incident_metrics,
+    incidents_from_record,
+    restrict_tags,
+)
 
 METRICS_VERSION = 1
 NAMED_DATA: dict[str, tuple[str, str]] = {
@@ -191,9 +198,8 @@ def evaluate_model(
 ) -> dict[str, Any]:
     """The metrics JSON (as a dict) for a model folder on the named data sets."""
     import torch
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
-
     from hasila.train.features import label_set_of_model
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     if not model_dir.is_dir():
         raise EvaluationError(f"model folder not found: {model_dir}")
@@ -221,7 +227,7 @@ def evaluate_model(
             "base_model": (train_cfg or {}).get("base_model"),
             "train_config": train_cfg,
         },
-        "evaluated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "evaluated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "settings": {"max_length": ml, "stride": st, "only_labels": list(only_labels) if only_labels else None},
         "datasets": results,
     }

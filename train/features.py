@@ -16,13 +16,13 @@ because its corpus never annotated that label (see :mod:`hasila.train.losses`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import torch
-from torch.utils.data import Sampler
-
 from hasila.infer.labels import BIO_TAGS, LABELS
+from torch.utils.data import Sampler
 
 IGNORE = -100
 
@@ -261,8 +261,11 @@ class EpochSampler(Sampler[int]):
     def _counts(self) -> list[tuple[int, int]]:
         return [(int(w), round((w - int(w)) * n)) for n, w in zip(self.group_sizes, self.weights)]
 
+    def examples_per_group(self) -> list[int]:
+        return [whole * n + part for (whole, part), n in zip(self._counts(), self.group_sizes)]
+
     def __len__(self) -> int:
-        return sum(whole * n + part for (whole, part), n in zip(self._counts(), self.group_sizes))
+        return sum(self.examples_per_group())
 
     def indices(self, epoch: int) -> list[int]:
         g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)

@@ -12,8 +12,9 @@ Every Hasila label is annotated in the gold store, so ``annotated_labels`` is al
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from hasila.infer.labels import LABELS
 from hasila.infer.types import HasilaError
@@ -99,7 +100,6 @@ def documents_to_rows(docs: Sequence[Any]) -> list[dict[str, Any]]:
 def gold_dataset_dict(statuses: Sequence[str] = ("gold",), store_root: Path | None = None, selection: Path | None = None) -> Any:
     """The gold store as a ``DatasetDict`` with splits train / validation / test."""
     import datasets
-
     from hasila.train.corpora import NER_FEATURES
 
     docs = gold_documents(None, statuses, store_root)

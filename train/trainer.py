@@ -1,8 +1,8 @@
 """Fine-tune any Hugging Face encoder as Hasila's token classifier.
 
 ``train(config)`` runs under Hugging Face Accelerate, so the same code trains on the CPU, one
-GPU (bf16 autocast when the GPU supports it) or several (``accelerate launch -m
-hasila.train.cli run --config ...``). What it guarantees:
+GPU (bf16 autocast when the GPU supports it) or several (``accelerate launch --multi_gpu
+--num_processes N -m hasila.train.cli run --config ...`` or ``torchrun``). What it guarantees:
 
 - Determinism: ``transformers.set_seed`` before the classification head is created; the
   data order of epoch e depends only on (seed, e) (:class:`EpochSampler`); the DataLoader
@@ -22,6 +22,11 @@ hasila.train.cli run --config ...``). What it guarantees:
   tokenizer, ``config.id2label`` = the label set's BIO tags, the resolved config
   (``hasila_train_config.json``) and ``training_log.json``. It loads with
   ``transformers.pipeline("token-classification", model=output_dir)``.
+
+What stays nondeterministic: on GPUs some kernels (atomics in attention / embedding backward)
+are not bit-reproducible unless ``torch.use_deterministic_algorithms(True)`` is set, so a
+resumed GPU run matches an uninterrupted one closely but not necessarily bit for bit; on the
+CPU (and with 2 CPU processes under torchrun) the tests find them identical.
 """
 
 from __future__ import annotations
@@ -33,12 +38,12 @@ import math
 import os
 import re
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
-
 from hasila.infer.types import HasilaError
 from hasila.train.config import (
     CONFIG_FILENAME,
@@ -56,8 +61,8 @@ from hasila.train.features import (
     Collator,
     EpochSampler,
     LabelSet,
-    fill_word_tags,
     encode_documents,
+    fill_word_tags,
     get_label_set,
     open_tag_ids,
     tag_ids,
@@ -94,18 +99,18 @@ class Split:
 def load_dataset_split(spec: CorpusSpec) -> Any:
     """The ``datasets.Dataset`` a corpus spec names (a saved DatasetDict path, "gold", or a corpus)."""
     import datasets
+    from hasila.train.corpora import CORPORA, load_corpus
 
-    path = Path(spec.name)
-    if path.exists():
-        obj = datasets.load_from_disk(str(path))
-    elif spec.name == "gold":
+    if spec.name == "gold":
         from hasila.train.gold import gold_dataset_dict
 
         obj = gold_dataset_dict()
-    else:
-        from hasila.train.corpora import load_corpus
-
+    elif spec.name in CORPORA:
         obj = load_corpus(spec.name)
+    elif Path(spec.name).exists():
+        obj = datasets.load_from_disk(spec.name)
+    else:
+        raise TrainingError(f"corpus {spec.name!r} is neither a known corpus (gold, {', '.join(CORPORA)}) nor a saved dataset folder")
     if isinstance(obj, datasets.DatasetDict):
         if spec.split not in obj:
             raise TrainingError(f"corpus {spec.name!r} has no split {spec.split!r}; it has: {', '.join(obj)}")
@@ -128,9 +133,16 @@ def read_split(spec: CorpusSpec, label_set: LabelSet, dataset: Any | None = None
         annotated = [list(label_set.labels)] * len(words)
     else:
         annotated = [[lab for lab in label_set.labels if lab in set(a)] for a in ds["annotated_labels"]]
+    known = set(label_set.tags)
     for i, (w, t) in enumerate(zip(words, tags)):
         if len(w) != len(t):
             raise TrainingError(f"{where}, document {ids[i]!r}: {len(w)} words but {len(t)} tags")
+        bad = sorted(set(t) - known)
+        if bad:
+            raise TrainingError(
+                f"{where}, document {ids[i]!r}: column {label_set.column!r} has tags {bad} outside label set "
+                f"{label_set.name!r} ({', '.join(label_set.tags)})"
+            )
     return Split(f"{spec.name}:{spec.split}", words, tags, annotated, ids)
 
 
@@ -219,7 +231,7 @@ class TrainerState:
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def read(cls, path: Path) -> "TrainerState":
+    def read(cls, path: Path) -> TrainerState:
         return cls(**json.loads(path.read_text(encoding="utf-8")))
 
     def write(self, path: Path) -> None:
@@ -284,7 +296,12 @@ def train(cfg: TrainConfig, *, resume: bool = False, callbacks: Sequence[StepCal
     evaluation and checkpoint of that step) with the current state.
     """
     from accelerate import Accelerator
-    from transformers import AutoModelForTokenClassification, AutoTokenizer, get_linear_schedule_with_warmup, set_seed
+    from transformers import (
+        AutoModelForTokenClassification,
+        AutoTokenizer,
+        get_linear_schedule_with_warmup,
+        set_seed,
+    )
 
     accelerator = Accelerator(
         mixed_precision=resolve_mixed_precision(cfg.mixed_precision),
@@ -325,10 +342,13 @@ def train(cfg: TrainConfig, *, resume: bool = False, callbacks: Sequence[StepCal
     dev = build_dev([read_split(s, label_set) for s in cfg.dev_corpora], label_set, tokenizer, cfg) if cfg.dev_corpora else None
     for sp in train_splits:
         log.info("train %s: %d documents", sp.name, len(sp.words))
-    log.info("train windows per corpus %s, weights %s", encoded.group_sizes, [c.weight for c in cfg.corpora])
 
     collate = Collator(tokenizer.pad_token_id, len(label_set.tags))
     sampler = EpochSampler(encoded.group_sizes, [c.weight for c in cfg.corpora], cfg.seed)
+    for spec, n, per_epoch in zip(cfg.corpora, encoded.group_sizes, sampler.examples_per_group()):
+        log.info("corpus %s:%s: %d windows, weight %g → %d per epoch", spec.name, spec.split, n, spec.weight, per_epoch)
+        if per_epoch == 0:
+            log.warning("corpus %s:%s contributes nothing at weight %g: raise its weight", spec.name, spec.split, spec.weight)
     train_dl = torch.utils.data.DataLoader(
         encoded.windows,
         batch_size=cfg.batch_size,
@@ -423,6 +443,8 @@ def _check_resume(cfg: TrainConfig, out: Path, checkpoints: list, resume: bool) 
     if not resume:
         if checkpoints:
             raise TrainingError(f"{out} already holds checkpoints of a run: pass --resume to continue it, or choose another output_dir")
+        if (out / LOG_FILENAME).is_file():
+            raise TrainingError(f"{out} already holds a trained model ({LOG_FILENAME}); choose another output_dir")
         return
     if not saved.is_file():
         if checkpoints:

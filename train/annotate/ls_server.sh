@@ -2,6 +2,8 @@
 # Start a local Label Studio server non-interactively for Hasila annotation.
 #
 #   train/annotate/ls_server.sh install          # once: LS into its own venv ($HASILA_LS_VENV)
+#   train/annotate/ls_server.sh install-browser-test   # + playwright, for the real-UI test
+#                                                # (uses a system Chromium: $HASILA_CHROMIUM)
 #   train/annotate/ls_server.sh start [PORT]     # foreground; Ctrl-C stops it
 #
 # Label Studio pins its own Django/pydantic stack, so it lives in a separate venv
@@ -23,6 +25,10 @@ case "${1:-}" in
     "$VENV/bin/pip" install --quiet "label-studio==$LS_VERSION"
     "$VENV/bin/label-studio" version | head -n 3
     ;;
+  install-browser-test)
+    [ -x "$VENV/bin/pip" ] || { echo "no venv in $VENV: run '$0 install' first" >&2; exit 2; }
+    "$VENV/bin/pip" install --quiet playwright
+    ;;
   start)
     PORT="${2:-8080}"
     [ -x "$VENV/bin/label-studio" ] || { echo "no Label Studio in $VENV: run '$0 install' first" >&2; exit 2; }
@@ -35,7 +41,7 @@ case "${1:-}" in
     exec "$VENV/bin/label-studio" start --no-browser --internal-host 127.0.0.1 --port "$PORT" --data-dir "$DATA"
     ;;
   *)
-    echo "usage: $0 install | start [PORT]" >&2
+    echo "usage: $0 install | install-browser-test | start [PORT]" >&2
     exit 2
     ;;
 esac

@@ -324,5 +324,19 @@ def quotes_from_document(doc: GoldDocument) -> dict[str, Any]:
     }
 
 
+def _one_line(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def dumps_quotes(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, indent=1)
+    """Quote form for people: one span or incident per line."""
+    if isinstance(payload, list):
+        return "[\n" + ",\n".join(" " + _one_line(x) for x in payload) + "\n]" if payload else "[]"
+    lines = []
+    for key, value in payload.items():
+        if key in ("spans", "incidents") and isinstance(value, list) and value:
+            value_text = "[\n" + ",\n".join("  " + _one_line(x) for x in value) + "\n ]"
+        else:
+            value_text = _one_line(value)
+        lines.append(f" {_one_line(key)}: {value_text}")
+    return "{\n" + ",\n".join(lines) + "\n}"
