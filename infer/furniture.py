@@ -21,8 +21,9 @@ article, and they are then furniture spans to skip.
 A closing marker counts when its line is short (8 words at most), lists after a colon, or
 carries «©»: a long sentence that merely begins with «التعليقات» is report.
 
-"The report has begun" at its first line of 8 words or more: markers above it (a share bar
-under the headline) are furniture spans, not the end.
+"The report has begun" at its first line of 8 words or more, or of 3 words or more ending
+with a sentence terminator: markers above it (a share bar under the headline) are furniture
+spans, not the end.
 
 :func:`furniture_spans` also returns ad markers anywhere in the text («[ads3]», «[ad]»,
 «(adsbygoogle = window.adsbygoogle || []).push({});», a line that is only «إعلان»/
@@ -40,6 +41,7 @@ from .tokenize import split_words
 __all__ = ["content_end", "furniture_spans", "furniture"]
 
 _BODY_MIN_WORDS = 8
+_SHORT_BODY_MIN_WORDS = 3
 _REPORT_PARAGRAPH_MIN_WORDS = 12
 _BUTTON_LINE_MAX_WORDS = 8
 
@@ -165,7 +167,8 @@ def _scan(text: str) -> tuple[int, tuple[tuple[int, int], ...]]:
             spans.append((s, e))
             k += 1
             continue
-        if _word_count(line) >= _BODY_MIN_WORDS:
+        words = _word_count(line)
+        if words >= _BODY_MIN_WORDS or (words >= _SHORT_BODY_MIN_WORDS and _TERMINATOR_AT_END.search(line)):
             body_started = True
         k += 1
     for m in _AD_MARKERS.finditer(text, 0, end):

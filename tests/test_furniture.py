@@ -41,6 +41,11 @@ def test_closing_furniture_is_cut(tail):
     assert content_end(text) == len(BODY)
 
 
+def test_short_report_still_ends_at_the_comments():
+    text = "قتل 5 عناصر في حمص.\nالتعليقات\nقتل 100"
+    assert content_end(text) == text.index("التعليقات")
+
+
 def test_plain_article_has_no_furniture():
     assert content_end(BODY) == len(BODY)
     assert furniture_spans(BODY) == []

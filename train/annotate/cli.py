@@ -6,6 +6,8 @@
     hasila-annotate export-quotes DOC_ID        a stored document back in quote form
     hasila-annotate ls-push --project N [DOC_ID...]   store docs / corpus docs -> Label Studio tasks
     hasila-annotate ls-pull --project N         finished Label Studio annotations -> store
+    hasila-annotate agreement --second DIR      inter-annotator agreement: store vs a second store
+    hasila-annotate select                      rerun the gold-set selection (annotations/selection.json)
 
 The store root is ``--store`` (default ``annotations/store``, or ``$HASILA_ANNOTATIONS/store``);
 corpora come from ``--data`` (default ``$HASILA_DATA`` or ``../shared/data``).
@@ -73,6 +75,10 @@ def cmd_import(args: argparse.Namespace) -> int:
             docs.extend(file_docs)
         except (HasilaError, OSError) as exc:
             errors.append(f"{path}: {exc}")
+    if errors and args.keep_going:
+        # Import what validates; the bad files are listed and left for the annotator to fix.
+        print(f"skipped {len(errors)} file(s):\n" + "\n".join(errors), file=sys.stderr)
+        errors = []
     if not errors:
         errors.extend(_replacement_conflicts(args.store, docs, args.replace))
     if errors:
@@ -107,6 +113,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"incidents: {sum(len(d.incidents) for d in docs)}")
     print(f"BIO: {bio.snapped} of {bio.spans} spans cut a word (whole word tagged), {bio.dropped} dropped (word already tagged)")
     return 0
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    import json
+
+    from hasila.train.annotate.agreement import compare
+
+    resolver = corpus_resolver(args.data)
+    second = {d.doc_id: d for d in load_store(args.second, resolver)}
+    first = {d.doc_id: d for d in load_store(args.store, resolver)}
+    missing = sorted(set(second) - set(first))
+    if missing:
+        raise StoreError(f"{len(missing)} documents of {args.second} are not in {args.store}: {', '.join(missing[:5])}")
+    result = compare((first[k], second[k]) for k in sorted(second)).to_json()
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+def cmd_select(args: argparse.Namespace) -> int:
+    from hasila.train.annotate.select import main as select_main
+
+    return select_main(["--data", str(args.data)] + (["--out", str(args.out)] if args.out else []))
 
 
 def cmd_export_quotes(args: argparse.Namespace) -> int:
@@ -162,10 +193,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="import quote files into the store (nothing is written if any fails)")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--replace", action="store_true", help="replace stored documents whose annotations differ")
+    p.add_argument("--keep-going", action="store_true", help="import the files that validate, list the others (exit 0)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("check", help="validate the whole store and print statistics")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("agreement", help="inter-annotator agreement between the store and a second store")
+    p.add_argument("--second", type=Path, required=True, help="store root of the independent second annotations")
+    p.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
+    p.set_defaults(func=cmd_agreement)
+
+    p = sub.add_parser("select", help="rerun the reproducible gold-set selection")
+    p.add_argument("--out", type=Path, default=None, help="default: annotations/selection.json")
+    p.set_defaults(func=cmd_select)
 
     p = sub.add_parser("export-quotes", help="print a stored document in quote form")
     p.add_argument("doc_id")

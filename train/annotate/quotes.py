@@ -27,7 +27,7 @@ from hasila.train.annotate.store import (
     validate_document,
 )
 
-QUOTE_DOC_KEYS = frozenset({"doc_id", "kind", "annotator", "status", "spans", "incidents", "meta", "source"})
+QUOTE_DOC_KEYS = frozenset({"doc_id", "kind", "annotator", "status", "spans", "incidents", "meta", "source", "notes"})
 QUOTE_INCIDENT_KEYS = frozenset(
     {"killed", "wounded", "perpetrator", "victim", "location", "date", "source", "evidence", "notes", "confidence"}
 )
@@ -253,7 +253,8 @@ def document_from_quotes(
         annotator=payload["annotator"],
         spans=sorted_entities(spans_from_quotes(text, payload.get("spans", []), f"{d}: spans")),
         incidents=[incident_from_quotes(text, raw, f"{d}: incidents[{n}]") for n, raw in enumerate(incidents_raw)],
-        meta={**(meta or {}), **(payload.get("meta") or {})},
+        # A document-level "notes" string is kept in meta (the store's place for free text).
+        meta={**(meta or {}), **(payload.get("meta") or {}), **({"notes": payload["notes"]} if payload.get("notes") else {})},
     )
     validate_document(doc)
     return doc

@@ -107,9 +107,9 @@ def _rank(doc_id: str, seed: str) -> str:
 
 def select(
     root: Path,
-    n_incident: int = 330,
+    n_incident: int = 420,
     n_negative: int = 70,
-    min_test_incident: int = 70,
+    min_test_incident: int = 85,
     min_test_negative: int = 17,
     max_chars: int = 2500,
     min_chars: int = 200,
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="hasila-annotate select", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=None, help="corpora folder (default: HASILA_DATA or ../shared/data)")
     ap.add_argument("--out", type=Path, default=None, help="default: annotations/selection.json")
-    ap.add_argument("--n-incident", type=int, default=330)
+    ap.add_argument("--n-incident", type=int, default=420)
     ap.add_argument("--n-negative", type=int, default=70)
     ap.add_argument("--max-chars", type=int, default=2500)
     ap.add_argument("--seed", default="hasila-gold-v1")
