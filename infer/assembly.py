@@ -21,14 +21,17 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    «الحرب», «اندلاع»… («1362 قتيلاً منذ آذار 2019», «منذ بداية العام») — or «خلال» + a period of
    a week or more («خلال الشهر الماضي»). «منذ صباح اليوم», «منذ يومين», «منذ بدء الهجوم» are
    the event's own toll and stay. Subsets of a cumulative figure go with it.
-4. **Breakdowns.** A figure T followed (same sentence or the next) by two or more figures of
-   the same label, each with its own place, date or named victim, whose values add up exactly
-   to T: T is a total over several events («35 … 27 في ريف حمص … و8 في ريف دير الزور»). ACLED
-   codes one row per event, so the parts become the incidents (``extra["of_total"]`` = T) and
-   T is not an incident: nothing is counted twice. Parts split by place are separate events;
-   parts split by victim side are one event (same ``event_group``). The same holds when the
-   total comes after its parts and is told as a total («… ليرتفع عدد القتلى إلى 8»,
-   «مجموع», «حصيلة»): then it is neither an update nor an incident.
+4. **Breakdowns.** A figure T followed (in its sentence, or starting the next one) by two or
+   more figures of the same label whose values add up exactly to T. When each part has its own
+   place (or date), T is a total over several events («35 … 27 في ريف حمص … و8 في ريف دير
+   الزور»): ACLED codes one row per event, so the parts become the incidents
+   (``extra["of_total"]`` = T, each its own event) and T is not an incident — nothing is counted
+   twice. When the parts split one event by kind or side («8 قتلى: 5 جنود و3 ضباط»), T is the
+   incident and they are its ``parts`` (guideline rule 15). Parts starting in the next sentence
+   count only after a subset cue («وقتل 27 منهم …») or when T names no place of its own (else
+   «10 في إدلب. و6 في حلب و4 في حماة» are three events). The same holds when the total comes
+   after its parts and is told as a total («… ليرتفع عدد القتلى إلى 8», «مجموع», «حصيلة»):
+   then it is neither an update nor an extra incident.
 5. **Subsets.** A figure after «بينهم», «من بينهم», «منهم», «بينهن», «معظمهم», «غالبيتهم» …
    or followed by «منهم» («3 منهم ضباط») is a part of the nearest earlier figure of the same
    label (in its sentence, or the previous sentence when it opens its sentence) that is not
@@ -72,8 +75,10 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    that has one. LOCs chained right after it («… بريف دير الزور الشرقي») are the context, in
    ``extra["location_context"]``: the first LOC of the chain is the most specific.
 10. **Date**: the DATE of the sentence nearest to the figure, else the nearest DATE before it
-    in the article; DATEs after «منذ» are periods, not event dates. Resolved with
-    ``resolve_date`` against the article date.
+    in the article. Not event dates: DATEs after «منذ» (periods) and the date of the report
+    («أفاد المرصد اليوم الإثنين بمقتل …»: a DATE between a reporting verb and its source, or
+    right after the source; guideline rule 19). Resolved with ``resolve_date`` against the
+    article date.
 11. **Source**: the reporting name (``actors.find_sources``) nearest before the figure in its
     sentence, else the first one after it in the sentence, else the paragraph's first, else the
     article's first (its main attribution). A perpetrator's claim channel («وكالة أعماق») is
@@ -92,14 +97,20 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
     i.e. hand-made ones), n the number of the five fields victim, perpetrator, location, date,
     source that were found. A certain figure with everything found scores s; a bare figure
     half of it.
+15. **Background.** An incident whose own sentence dates it more than 14 days before the
+    article (its latest possible day, for week/month/year precision) is an old event recalled
+    as background, not news (guideline rule 13): dropped. Inherited dates never drop one.
+16. **Disputes.** Incidents of one event with different figures from different sources (two
+    outlets, or the perpetrator's claim against an observatory) stay separate, each with its
+    source, and are marked ``extra["disputed"]`` (guideline rule 6).
 
 ``Incident.extra`` keys (written next to the schema's fields by ``Incident.to_json``):
 ``event_group`` (int, always: equal numbers = one event), ``parts`` (subset counts),
 ``of_total`` (list of the totals a breakdown part belongs to), ``superseded`` (earlier tolls
 an update replaced), ``repeats`` (the same figures told earlier), ``location_context`` (spans
 of the enclosing places), ``unread_counts`` (figures ``parse_quantity`` refused),
-``inherited`` (fields taken from other sentences), ``perpetrator_is_other_side``. Count
-entries carry their ``label``.
+``inherited`` (fields taken from other sentences), ``perpetrator_is_other_side``,
+``disputed``. Count entries carry their ``label``.
 """
 
 from __future__ import annotations
@@ -123,7 +134,7 @@ from .actors import (
     victims_conflict,
     words_in,
 )
-from .dates import MONTHS, resolve_date
+from .dates import MONTHS, latest_day, resolve_date
 from .furniture import furniture
 from .labels import COUNT_LABELS
 from .normalize import NormalizedText, fold_letters
@@ -136,6 +147,7 @@ __all__ = ["assemble_incidents"]
 log = logging.getLogger(__name__)
 
 _CONTEXT_WORDS = 4
+_NEWS_DAYS = 14  # older events told in an article are background (guideline rule 13)
 _CONTEXT_CHARS = 120
 _LOOKBACK_SENTENCES = 3
 
@@ -389,27 +401,38 @@ def _same_text(folded: str, a: Entity | None, b: Entity | None) -> bool:
     return a is not None and b is not None and folded[a.start : a.end] == folded[b.start : b.end]
 
 
-def _split_parts(total: _Figure, parts: list[_Figure], folded: str) -> bool:
-    """Make ``parts`` the incidents of ``total`` if each has its own place/date or named side."""
-    by_place = all(p.place is not None or p.own_date is not None for p in parts)
-    by_side = all(p.victim is not None and p.victim.named for p in parts)
-    if not (by_place or by_side):
-        return False
-    places = {folded[p.place.start : p.place.end] if p.place else "" for p in parts}
-    if by_place and not by_side and len(places) < len(parts):
-        return False
-    total.role = "total"
+def _split_parts(total: _Figure, parts: list[_Figure], folded: str) -> None:
+    """Rule 4: ``parts`` add up to ``total``. Parts with places (or dates) of their own are
+    separate events and become the incidents; parts by kind or side («5 قتلى: شرطيان و3
+    مدنيين») are one event and stay inside the total (guideline rule 15)."""
+    across = parts[0].sentence is not total.sentence
+    cued = parts[0].role == "part"
+    if across and not cued and total.place is not None:
+        return  # «قتل 10 في إدلب. وقتل 6 في حلب و4 في حماة»: three events that happen to add up
+    keys = {
+        folded[p.place.start : p.place.end] if p.place else folded[p.own_date.start : p.own_date.end]
+        for p in parts
+        if p.place is not None or p.own_date is not None
+    }
+    if len(keys) == len(parts):
+        total.role = "total"
+        for p in parts:
+            p.role = "event"
+            p.of_total = total
+            p.split_by_place = True
+        return
+    if across and not cued:
+        return
     for p in parts:
-        p.role = "event"
-        p.of_total = total
-        p.split_by_place = by_place
-    return True
+        p.role = "part"
+        p.whole = total
+        total.parts.append(p)
 
 
 def _find_totals_after_parts(all_figs: list[_Figure], folded: str) -> None:
     """Rule 4, told the other way: «5 في إدلب و3 في حلب … ليرتفع عدد القتلى إلى 8»."""
     for j, total in enumerate(all_figs):
-        if total.role in ("cumulative", "total") or total.value is None:
+        if total.role in ("cumulative", "total") or total.whole is not None or total.value is None:
             continue
         if not _TOTAL_CUE.search(folded[total.clause[0] : total.start]):
             continue
@@ -420,7 +443,7 @@ def _find_totals_after_parts(all_figs: list[_Figure], folded: str) -> None:
                 break
             if f.label != total.label:
                 continue
-            if f.role in ("cumulative", "total", "part") or f.of_total or f.value is None:
+            if f.role in ("cumulative", "total", "part") or f.of_total or f.whole or f.value is None:
                 break
             running += f.value
             parts.insert(0, f)
@@ -434,7 +457,7 @@ def _find_breakdowns(all_figs: list[_Figure], folded: str) -> None:
     """Rule 4: a total followed by located/sided parts that add up to it exactly."""
     _find_totals_after_parts(all_figs, folded)
     for i, total in enumerate(all_figs):
-        if total.role in ("cumulative", "update", "total") or total.of_total or total.value is None:
+        if total.role in ("cumulative", "update", "total") or total.of_total or total.whole or total.value is None:
             continue
         parts: list[_Figure] = []
         running = 0
@@ -443,7 +466,7 @@ def _find_breakdowns(all_figs: list[_Figure], folded: str) -> None:
                 break
             if f.label != total.label:
                 continue
-            if f.role in ("cumulative", "update", "total") or f.of_total or f.value is None:
+            if f.role in ("cumulative", "update", "total") or f.of_total or f.whole or f.value is None:
                 break
             running += f.value
             parts.append(f)
@@ -727,12 +750,24 @@ def _location_chain(loc: Entity, sent: _Sentence, text: str, folded: str) -> lis
     return chain
 
 
-def _sentence_dates(sent: _Sentence, folded: str) -> list[Entity]:
+def _is_report_date(e: Entity, sent: _Sentence, text: str, folded: str) -> bool:
+    """«أفاد المرصد اليوم الإثنين بمقتل …»: the date of the report, not of the event."""
+    for m in sent.sources:
+        if m.cue <= e.start < m.start:
+            return True
+        if e.start >= m.end and len(words_in(text, folded, m.end, e.start)) <= 1:
+            return True
+    return False
+
+
+def _sentence_dates(sent: _Sentence, text: str, folded: str) -> list[Entity]:
     out = []
     for e in sent.entities:
         if e.label != "DATE":
             continue
         if _SINCE_BEFORE.search(folded[max(sent.start, e.start - 30) : e.start]) or folded[e.start : e.end].startswith("منذ"):
+            continue  # a period («منذ 2 آذار»), not the event's date
+        if _is_report_date(e, sent, text, folded):
             continue
         out.append(e)
     return sorted(out, key=lambda e: e.start)
@@ -958,7 +993,7 @@ def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
         sent.perpetrators = find_perpetrators(text, folded, sent.start, sent.end, sent.entities)
         sent.targets = find_targets(text, folded, sent.start, sent.end, sent.entities)
         sent.locations = _sentence_locations(sent, folded)
-        sent.dates = _sentence_dates(sent, folded)
+        sent.dates = _sentence_dates(sent, text, folded)
     all_figs = [f for s in sentences for f in s.figures]
     _find_breakdowns(all_figs, folded)
     _attach_parts(all_figs, text, folded)
@@ -966,12 +1001,45 @@ def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
     slots = _merge_updates(_build_slots(sentences, text, folded), sentences, text, folded)
     slots = _drop_repeated_totals(slots, all_figs, text)
     slots = _merge_repeats(slots, sentences, text, folded)
-    # Text order, and event groups numbered 0, 1, … in that order.
     slots.sort(key=lambda slot: (min(slot.sentences), slot.first.start))
-    renumber: dict[int, int] = {}
-    for slot in slots:
-        slot.group = renumber.setdefault(slot.group, len(renumber))
     groups: dict[int, list[_Slot]] = {}
     for slot in slots:
         groups.setdefault(slot.group, []).append(slot)
-    return [_make_incident(slot, norm, folded, sentences, article_date, unread, groups[slot.group]) for slot in slots]
+    incidents = [_make_incident(slot, norm, folded, sentences, article_date, unread, groups[slot.group])
+                 for slot in slots]
+    incidents = [inc for inc in incidents if not _is_background(inc, article_date)]
+    _mark_disputes(incidents, text)
+    # Event groups numbered 0, 1, … in text order.
+    renumber: dict[int, int] = {}
+    for inc in incidents:
+        inc.extra["event_group"] = renumber.setdefault(inc.extra["event_group"], len(renumber))
+    return incidents
+
+
+def _is_background(inc: Incident, article_date: dt.date | None) -> bool:
+    """Rule 15: an event dated, in its own sentence, more than two weeks before the article."""
+    if article_date is None or inc.date is None or inc.date.resolved is None:
+        return False
+    if "date" in inc.extra.get("inherited", []):
+        return False
+    return latest_day(inc.date.resolved, inc.date.precision) < article_date - dt.timedelta(days=_NEWS_DAYS)
+
+
+def _mark_disputes(incidents: list[Incident], text: str) -> None:
+    """Rule 16: one event, different figures from different sources → ``extra["disputed"]``."""
+    by_group: dict[int, list[Incident]] = {}
+    for inc in incidents:
+        by_group.setdefault(inc.extra["event_group"], []).append(inc)
+    for members in by_group.values():
+        for a in members:
+            for b in members:
+                if a is b or a.source is None or b.source is None:
+                    continue
+                if actor_key(a.source.text) == actor_key(b.source.text):
+                    continue
+                differ = any(
+                    x is not None and y is not None and x.value != y.value
+                    for x, y in ((a.killed, b.killed), (a.wounded, b.wounded))
+                )
+                if differ:
+                    a.extra["disputed"] = True

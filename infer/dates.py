@@ -29,10 +29,10 @@ that applies, in this order, decides:
    «ليل الجمعة السبت», «ليلة الجمعة على السبت» → the first one (the evening the night began,
    resolved as above).
 
-Dates with week/month/year precision resolve to the middle of the period (ACLED codes the
-middle of the week or month when only that is known): a relative week («الأسبوع الماضي»,
-«قبل أسبوعين») is the article date minus 7·N days; a month is its 15th; a year its 1 July.
-A period that is still running («الشهر الجاري») resolves no later than the article date.
+Dates with month/year precision resolve to the first day of the period (the annotation
+guidelines, decision rule 18: «أواخر الشهر الماضي» → YYYY-MM-01, precision month); a relative
+week («الأسبوع الماضي», «قبل أسبوعين») is the article date minus 7·N days, precision week.
+``latest_day(resolved, precision)`` gives the last day such a date may stand for.
 
 Without an article date, only rules 1, 2 with a year, 3 with a year and 4 give a date; the others
 give ``(None, precision)`` so the caller keeps the text. An expression no rule reads gives
@@ -48,7 +48,7 @@ import re
 from .normalize import fold_letters, normalize_for_match
 from .types import Precision
 
-__all__ = ["resolve_date", "MONTHS", "WEEKDAYS"]
+__all__ = ["resolve_date", "latest_day", "MONTHS", "WEEKDAYS"]
 
 
 def _k(word: str) -> str:
@@ -162,12 +162,25 @@ def _shift_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month + 1, min(day.day, last))
 
 
-def _mid_month(year: int, month: int) -> dt.date:
-    return dt.date(year, month, 15)
+def _month_start(year: int, month: int) -> dt.date:
+    return dt.date(year, month, 1)
 
 
-def _mid_year(year: int) -> dt.date:
-    return dt.date(year, 7, 1)
+def _year_start(year: int) -> dt.date:
+    return dt.date(year, 1, 1)
+
+
+def latest_day(resolved: str, precision: str | None) -> dt.date:
+    """The last day a resolved date may stand for: the day itself, the end of its week
+    (6 days on), month or year."""
+    day = dt.date.fromisoformat(resolved)
+    if precision == "week":
+        return day + dt.timedelta(days=6)
+    if precision == "month":
+        return dt.date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+    if precision == "year":
+        return dt.date(day.year, 12, 31)
+    return day
 
 
 def _safe_date(year: int, month: int, day: int) -> dt.date | None:
@@ -242,10 +255,7 @@ def _month_rule(f: str, article: dt.date | None) -> tuple[str | None, Precision 
         year = article.year if month <= article.month else article.year - 1
     if year is None:
         return None, "month"
-    resolved = _mid_month(year, month)
-    if article is not None and how in ("current", "latest") and resolved > article:
-        resolved = article
-    return resolved.isoformat(), "month"
+    return _month_start(year, month).isoformat(), "month"
 
 
 def _ago_rule(f: str, article: dt.date | None) -> tuple[str | None, Precision | None] | None:
@@ -303,10 +313,10 @@ def _period_rule(f: str, article: dt.date | None) -> tuple[str | None, Precision
             resolved = article - dt.timedelta(days=7) if past else article
         elif kind == "شهر":
             base = _shift_months(article, -1) if past else article
-            resolved = min(_mid_month(base.year, base.month), article)
+            resolved = _month_start(base.year, base.month)
         else:
             year = article.year - 1 if past else article.year
-            resolved = min(_mid_year(year), article)
+            resolved = _year_start(year)
         return resolved.isoformat(), precision
     return None
 
@@ -364,7 +374,7 @@ def resolve_date(expr: str, article_date: dt.date | None) -> tuple[str | None, P
             return out
     ym = _YEAR.search(f)
     if ym and not _AGO.search(f):
-        return _mid_year(int(ym.group(1))).isoformat(), "year"
+        return _year_start(int(ym.group(1))).isoformat(), "year"
     for rule in (_relative_day_rule, _ago_rule, _period_rule, _weekday_rule):
         out = rule(f, article_date)
         if out is not None:

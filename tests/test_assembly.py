@@ -186,12 +186,19 @@ def test_parts_that_do_not_add_up_stay_parts_of_the_total():
     assert val(inc.killed) == 35 and [p["value"] for p in inc.extra["parts"]] == [20, 10]
 
 
-def test_total_split_by_side_is_one_event():
+def test_total_split_by_side_or_kind_keeps_the_total():
     text = "قتل 8 عناصر: 5 من قوات النظام و3 من الميليشيات الموالية."
-    a, b = run(text, ("KILLED", "8"), ("KILLED", "5"), ("ORG", "قوات النظام"), ("KILLED", "3"))
-    assert (val(a.killed), val(b.killed)) == (5, 3)
-    assert a.extra["event_group"] == b.extra["event_group"]
-    assert txt(b.victim) == "الميليشيات الموالية"
+    [inc] = run(text, ("KILLED", "8"), ("KILLED", "5"), ("ORG", "قوات النظام"), ("KILLED", "3"))
+    assert val(inc.killed) == 8 and [p["value"] for p in inc.extra["parts"]] == [5, 3]
+    [inc] = run("قتل 5 أشخاص: شرطيان و3 مدنيين.", ("KILLED", "5"), ("KILLED", "شرطيان"), ("KILLED", "3"))
+    assert val(inc.killed) == 5 and [p["value"] for p in inc.extra["parts"]] == [2, 3]
+
+
+def test_figures_of_the_next_sentence_that_happen_to_add_up_are_not_parts():
+    text = "قتل 10 مدنيين في مدينة إدلب. وقتل 6 في مدينة حلب و4 في مدينة حماة."
+    incs = run(text, ("KILLED", "10"), ("LOC", "مدينة إدلب"), ("KILLED", "6"), ("LOC", "مدينة حلب"),
+               ("KILLED", "4"), ("LOC", "مدينة حماة"))
+    assert [val(i.killed) for i in incs] == [10, 6, 4]
 
 
 def test_updated_toll_keeps_the_latest_figure():
@@ -359,6 +366,13 @@ def test_two_outlets_keep_their_own_figures():
     assert (val(a.killed), txt(a.source)) == (15, "المرصد")
     assert (val(b.killed), txt(b.source)) == (40, "وكالة أعماق")
     assert a.extra["event_group"] == b.extra["event_group"]
+    assert a.extra["disputed"] and b.extra["disputed"]
+
+
+def test_one_source_for_both_sides_is_no_dispute():
+    text = "أفاد المرصد بمقتل 5 من قوات النظام و3 من عناصر التنظيم."
+    a, b = run(text, ("ORG", "المرصد"), ("KILLED", "5"), ("ORG", "قوات النظام"), ("KILLED", "3"), ("ORG", "التنظيم"))
+    assert "disputed" not in a.extra and "disputed" not in b.extra
 
 
 def test_untagged_field_sources():
@@ -397,6 +411,27 @@ def test_date_from_an_earlier_sentence_and_without_article_date():
     [inc] = run(text, ("DATE", "أمس"), ("KILLED", "8"), date=None)
     assert inc.date.span.text == "أمس" and inc.date.resolved is None and inc.date.precision == "day"
     assert "date" in inc.extra["inherited"]
+
+
+def test_date_of_the_report_is_not_the_event_date():
+    text = "أفاد المرصد اليوم الإثنين بمقتل 4 مدنيين في قصف على بلدة كفرنبل."
+    [inc] = run(text, ("ORG", "المرصد"), ("DATE", "اليوم الإثنين"), ("KILLED", "4"), ("LOC", "بلدة كفرنبل"))
+    assert inc.date is None
+    text = "قال المرصد يوم الأحد إن 4 مدنيين قتلوا بقصف ليل السبت."
+    [inc] = run(text, ("ORG", "المرصد"), ("DATE", "يوم الأحد"), ("KILLED", "4"), ("DATE", "ليل السبت"))
+    assert inc.date.span.text == "ليل السبت"
+
+
+def test_old_events_recalled_as_background_are_not_incidents():
+    text = "قتل 5 مدنيين بقصف على حلب يوم السبت. وكانت المدينة شهدت مقتل 40 شخصا في 12 آذار 2016."
+    [inc] = run(text, ("KILLED", "5"), ("LOC", "حلب"), ("DATE", "يوم السبت"), ("KILLED", "40"), ("DATE", "12 آذار 2016"))
+    assert val(inc.killed) == 5
+    # Without an article date nothing can be judged old.
+    assert len(run(text, ("KILLED", "5"), ("DATE", "يوم السبت"), ("KILLED", "40"), ("DATE", "12 آذار 2016"),
+                   date=None)) == 2
+    # A date within two weeks is news.
+    [inc] = run("قتل 3 عناصر قبل عشرة أيام.", ("KILLED", "3"), ("DATE", "قبل عشرة أيام"))
+    assert inc.date.resolved == "2019-05-01"
 
 
 def test_since_date_is_not_the_event_date():

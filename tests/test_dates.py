@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hasila.infer.dates import MONTHS, WEEKDAYS, resolve_date
+from hasila.infer.dates import MONTHS, WEEKDAYS, latest_day, resolve_date
 
 SAT = dt.date(2015, 4, 25)  # a Saturday
 
@@ -44,9 +44,10 @@ SAT = dt.date(2015, 4, 25)  # a Saturday
         ("قبل عام", ("2014-04-25", "year")),
         ("الأسبوع الماضي", ("2015-04-18", "week")),
         ("الأسبوع الجاري", ("2015-04-25", "week")),
-        ("الشهر الماضي", ("2015-03-15", "month")),
-        ("الشهر الجاري", ("2015-04-15", "month")),
-        ("العام الماضي", ("2014-07-01", "year")),
+        ("الشهر الماضي", ("2015-03-01", "month")),
+        ("الشهر الجاري", ("2015-04-01", "month")),
+        ("العام الماضي", ("2014-01-01", "year")),
+        ("أواخر الشهر الماضي", ("2015-03-01", "month")),
         ("في الـ 18 من شهر نيسان/ أبريل الجاري", ("2015-04-18", "day")),
         ("الثامن عشر من نيسان", ("2015-04-18", "day")),
         ("الحادي والعشرين من آذار", ("2015-03-21", "day")),
@@ -60,10 +61,10 @@ SAT = dt.date(2015, 4, 25)  # a Saturday
         ("2015/07/21", ("2015-07-21", "day")),
         ("21/07/2015", ("2015-07-21", "day")),
         ("21-7-2015", ("2015-07-21", "day")),
-        ("آذار 2019", ("2019-03-15", "month")),
-        ("نيسان الماضي", ("2014-04-15", "month")),
-        ("شهر آب", ("2014-08-15", "month")),
-        ("عام 2013", ("2013-07-01", "year")),
+        ("آذار 2019", ("2019-03-01", "month")),
+        ("نيسان الماضي", ("2014-04-01", "month")),
+        ("شهر آب", ("2014-08-01", "month")),
+        ("عام 2013", ("2013-01-01", "year")),
         ("اليوم التالي", (None, None)),
         ("في تلك الفترة", (None, None)),
     ],
@@ -83,8 +84,8 @@ def test_resolved_against_a_saturday(expr, expected):
         ("نيسان الماضي", (None, "month")),
         ("23 مارس 2015", ("2015-03-23", "day")),
         ("2015/07/21", ("2015-07-21", "day")),
-        ("آذار 2019", ("2019-03-15", "month")),
-        ("عام 2013", ("2013-07-01", "year")),
+        ("آذار 2019", ("2019-03-01", "month")),
+        ("عام 2013", ("2013-01-01", "year")),
         ("فلان", (None, None)),
     ],
 )
@@ -104,7 +105,7 @@ def test_both_month_series_mean_the_same_month():
 
 def test_spelling_variants_and_diacritics():
     assert resolve_date("السَّبْتِ", SAT) == ("2015-04-25", "day")
-    assert resolve_date("ابريل 2015", None) == ("2015-04-15", "month")
+    assert resolve_date("ابريل 2015", None) == ("2015-04-01", "month")
     assert resolve_date("الاربعاء", SAT) == ("2015-04-22", "day")
 
 
@@ -116,7 +117,14 @@ def test_current_month_day_not_yet_reached_stays_in_the_current_year():
 
 
 def test_impossible_day_keeps_the_month():
-    assert resolve_date("31 شباط 2015", None) == ("2015-02-15", "month")
+    assert resolve_date("31 شباط 2015", None) == ("2015-02-01", "month")
+
+
+def test_latest_day_of_a_period():
+    assert latest_day("2015-02-01", "month") == dt.date(2015, 2, 28)
+    assert latest_day("2015-04-18", "week") == dt.date(2015, 4, 24)
+    assert latest_day("2014-01-01", "year") == dt.date(2014, 12, 31)
+    assert latest_day("2015-04-18", "day") == dt.date(2015, 4, 18)
 
 
 def test_datetime_article_date_is_accepted():

@@ -169,8 +169,12 @@ def _training_chunks(tokenizer, docs: list[TextDoc], seq_len: int, rng: random.R
             yield from window
 
 
-def _learning_rate(step: int, options: AdaptOptions) -> float:
-    """Constant while only the head trains; then linear warm-up and linear decay to 0 at max_steps."""
+def _learning_rate(step: int, options: AdaptOptions, time_used: float = 0.0) -> float:
+    """Constant while only the head trains; then linear warm-up and linear decay to 0.
+
+    The decay follows whichever budget runs out first: steps, or the share ``time_used`` of
+    ``max_minutes`` already spent, so that a run stopped by the clock ends at a low rate too.
+    """
     head = options.head_warmup_steps
     if step < head:
         return options.lr
@@ -178,7 +182,8 @@ def _learning_rate(step: int, options: AdaptOptions) -> float:
     warm = max(1, int(options.warmup * total))
     if step < warm:
         return options.lr * (step + 1) / warm
-    return options.lr * max(0.0, (total - step) / max(1, total - warm))
+    progress = max((step - warm) / max(1, total - warm), time_used)
+    return options.lr * max(0.0, 1.0 - progress)
 
 
 def adapt(base: str, out_dir: str | Path, options: AdaptOptions = AdaptOptions(),
@@ -243,8 +248,9 @@ def adapt(base: str, out_dir: str | Path, options: AdaptOptions = AdaptOptions()
             _log(f"held-out after {step} head-only steps: {after_head}")
         model.train()
         ids, attention, labels = masking.make([next(stream) for _ in range(options.batch_size)], generator)
+        time_used = (time.time() - train_started) / (deadline - train_started) if deadline else 0.0
         for group in optimizer.param_groups:
-            group["lr"] = _learning_rate(step, options)
+            group["lr"] = _learning_rate(step, options, time_used)
         loss_sum, count = masked_loss_sum(model, ids, attention, labels)
         loss = loss_sum / max(count, 1)
         optimizer.zero_grad(set_to_none=True)

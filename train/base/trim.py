@@ -29,6 +29,8 @@ from hasila.infer.types import HasilaError
 WORD_MARK = "\u2581"
 MAX_LATIN_LETTERS = 2
 DOMAIN_PIECES_FILE = "domain_pieces.json"
+# accented Latin, combining marks, Greek (μ, λ in science news), Cyrillic
+_SINGLE_LETTER_RANGES = ((0x00C0, 0x024F), (0x0300, 0x036F), (0x0370, 0x03FF), (0x0400, 0x04FF))
 _ARABIC_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x0870, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
 
 
@@ -52,9 +54,9 @@ def is_rule_kept(piece: str) -> bool:
         return True
     if all(ch.isascii() and (ch.isalnum() or _is_sign(ch)) for ch in body):
         return sum(ch.isalpha() for ch in body) <= MAX_LATIN_LETTERS
-    if len(body) == 1:  # accented Latin letters and combining marks: no <unk> inside Latin words
+    if len(body) == 1:  # single letters of European scripts, so that such words never become <unk>
         code = ord(body)
-        return 0x00C0 <= code <= 0x024F or 0x0300 <= code <= 0x036F
+        return any(lo <= code <= hi for lo, hi in _SINGLE_LETTER_RANGES)
     return False
 
 
