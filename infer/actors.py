@@ -25,7 +25,9 @@ and the names differ; the assembler starts a new incident on a conflict.
 Perpetrator (:func:`find_perpetrators`): an ORG/PER after «على يد», «برصاص», «بنيران»,
 «بقصف لـ», «هجوم لـ» / «هجوم شنه …» / «كمين نصبه …» / «من قبل», after a claim «تبنى»,
 «أعلن مسؤوليته»; the subject of an attack verb («هاجم تنظيم داعش…», «أن مقاتلي التنظيم
-قتلوا…»). Never the victim or the source (except a claim: the claimant is both).
+قتلوا…»). Where a cue has no name after it, an unnamed attacker («برصاص مسلحين مجهولين»,
+«هاجم مسلحون مجهولون», «بنيران قناص»). Never the victim or the source (except a claim: the
+claimant is both).
 
 Target (:func:`find_targets`): the ORG attacked — after «على»/«ضد» or a target noun
 («نقطة لقوات النظام», «مواقع التنظيم»); the assembler names the victim side after it when the
@@ -410,16 +412,45 @@ def _names_after(pos: int, words: list[Word], entities: Sequence[Entity], max_wo
     return None
 
 
+# Unnamed attackers («مسلحون مجهولون», «قناص», «طائرات حربية»): not ORG, still perpetrators.
+_ATTACKER_NOUNS = _f(
+    "مسلحين مسلحون مسلح مجهولين مجهولون مجهول ملثمين ملثمون قناص قناصة انتحاري انتحاريون انتحارية "
+    "طائرات طائرة طيران مسيرة مسيرات مدفعية"
+)
+_ATTACKER_ADJECTIVES = _f(
+    "مجهولين مجهولون مجهول مجهولة مسلحين مسلحون مسلحة ملثمين ملثمون انتحاري انتحارية حربية مسيرة مسيرات"
+)
+
+
+def _attacker_phrase(words: list[Word], pos: int, entities: Sequence[Entity]) -> tuple[int, int] | None:
+    """«مسلحون مجهولون», «قناص» starting at the first word at or after ``pos``."""
+    after = [w for w in words if w.start >= pos][:2]
+    if not after or not bare(after[0].key, _ATTACKER_NOUNS):
+        return None
+    if _entity_covering(entities, after[0].start, ("ORG", "PER", "LOC", "DATE", "KILLED", "WOUNDED")):
+        return None
+    end = after[0].end
+    if len(after) > 1 and after[1].key in _ATTACKER_ADJECTIVES:
+        end = after[1].end
+    return after[0].start, end
+
+
 def find_perpetrators(text: str, folded: str, start: int, end: int, entities: Sequence[Entity]) -> list[Mention]:
-    """Attacker names in ``[start, end)`` (a sentence), in text order."""
+    """Attackers in ``[start, end)`` (a sentence), in text order: names (ORG/PER) and, where a
+    cue has no name after it, unnamed attackers («برصاص مسلحين مجهولين»)."""
     words = words_in(text, folded, start, end)
     found: dict[int, Mention] = {}
     for pattern, claim in _PERP_CUES:
         lam_only = pattern is _PERP_CUES[-1][0]
         for m in pattern.finditer(folded, start, end):
             ent = _names_after(m.end(), words, entities, 2 if lam_only else 3, lam_only=lam_only)
-            if ent is not None and ent.start not in found:
-                found[ent.start] = Mention(m.start(), ent.start, ent.end, claim)
+            if ent is not None:
+                if ent.start not in found:
+                    found[ent.start] = Mention(m.start(), ent.start, ent.end, claim)
+            elif not lam_only:
+                phrase = _attacker_phrase(words, m.end(), entities)
+                if phrase is not None and phrase[0] not in found:
+                    found[phrase[0]] = Mention(m.start(), phrase[0], phrase[1], claim)
     for m in _ATTACK_VERBS.finditer(folded, start, end):
         # VSO: the verb's subject right after it («هاجم تنظيم داعش»), not after «من».
         after = [w for w in words if w.start >= m.end()][:3]
@@ -429,6 +460,11 @@ def find_perpetrators(text: str, folded: str, start: int, end: int, entities: Se
                 if ent.start not in found:
                     found[ent.start] = Mention(m.start(), ent.start, ent.end)
                 break
+            if k == 0:
+                phrase = _attacker_phrase(words, w.start, entities)
+                if phrase is not None:
+                    found.setdefault(phrase[0], Mention(m.start(), phrase[0], phrase[1]))
+                    break
             if k >= 1 or w.key not in _SUBJECT_FILLERS:
                 break
         # SVO: «أن مقاتلي التنظيم قتلوا», «داعش يتبنى»: a name ending right before the verb.
@@ -475,9 +511,16 @@ def find_sources(text: str, folded: str, start: int, end: int, entities: Sequenc
 
 _TARGET_NOUNS = _f(
     "مواقع موقع نقطة نقاط حاجز حواجز رتل رتلا دورية دوريات مقر مقرات تجمع تجمعات ثكنة معسكر قافلة "
-    "عربة آلية آليات سيارة مركز مراكز عناصر جنود مقاتلي"
+    "عربة آلية آليات سيارة مركز مراكز"
 )
+# Between a target cue and the name: «هجوم على عناصر قوات النظام».
+_TARGET_FILLERS = _TARGET_NOUNS | _f("عناصر جنود مقاتلي أفراد")
 _AGAINST = _f("على علي ضد")
+
+
+def _in_set_any_case(key: str, known: frozenset[str]) -> bool:
+    """``key`` (with proclitics) in ``known``, also in the accusative «حاجزاً» → «حاجز»."""
+    return bool(bare(key, known) or (key.endswith("ا") and bare(key[:-1], known)))
 
 
 def find_targets(text: str, folded: str, start: int, end: int, entities: Sequence[Entity]) -> list[Mention]:
@@ -486,7 +529,7 @@ def find_targets(text: str, folded: str, start: int, end: int, entities: Sequenc
     words = words_in(text, folded, start, end)
     out: list[Mention] = []
     for k, w in enumerate(words):
-        if not (w.key in _AGAINST or bare(w.key, _TARGET_NOUNS)):
+        if not (w.key in _AGAINST or _in_set_any_case(w.key, _TARGET_NOUNS)):
             continue
         for j in range(k + 1, min(k + 4, len(words))):
             nxt = words[j]
@@ -495,7 +538,7 @@ def find_targets(text: str, folded: str, start: int, end: int, entities: Sequenc
                 if all(o.start != ent.start for o in out):
                     out.append(Mention(w.start, ent.start, ent.end))
                 break
-            if not nxt.is_letters or not (bare(nxt.key, _TARGET_NOUNS) or nxt.key in _AGAINST):
+            if not nxt.is_letters or not (_in_set_any_case(nxt.key, _TARGET_FILLERS) or nxt.key in _AGAINST):
                 break
     return out
 

@@ -798,9 +798,13 @@ def _choose_perpetrator(slot: _Slot, victim: Victim | None, source: Mention | No
     sent = first.sentence
     vkey = actor_key(text[victim.start : victim.end]) if victim else None
 
+    targets = [t for s in sentences[max(0, sent.index - _LOOKBACK_SENTENCES) : sent.index + 1] for t in s.targets]
+
     def ok(m: Mention) -> bool:
         if victim is not None and (m.start < victim.end and victim.start < m.end or actor_key(text[m.start : m.end]) == vkey):
             return False
+        if any(t.start == m.start and t.end == m.end for t in targets):
+            return False  # the side attacked («حاجزا للشرطة وقتلوا …») is not the attacker
         if source is not None and not m.claim and m.start == source.start and m.end == source.end:
             return False
         return True

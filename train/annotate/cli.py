@@ -124,9 +124,12 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     second = {d.doc_id: d for d in load_store(args.second, resolver)}
     first = {d.doc_id: d for d in load_store(args.store, resolver)}
     missing = sorted(set(second) - set(first))
-    if missing:
-        raise StoreError(f"{len(missing)} documents of {args.second} are not in {args.store}: {', '.join(missing[:5])}")
-    result = compare((first[k], second[k]) for k in sorted(second)).to_json()
+    if missing:  # not annotated (or not valid) in the first store yet: say so, compare the rest
+        print(f"note: {len(missing)} documents of {args.second} are not in {args.store}: {', '.join(missing)}", file=sys.stderr)
+    common = sorted(set(second) & set(first))
+    if not common:
+        raise StoreError(f"no document is in both {args.store} and {args.second}")
+    result = compare((first[k], second[k]) for k in common).to_json()
     text = json.dumps(result, ensure_ascii=False, indent=1)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")

@@ -1,12 +1,18 @@
 """Keep the Arabic part of the XLM-R vocabulary and rebuild its Unigram tokenizer.
 
-A piece is kept when it is a special token, or every character of it (the ``▁`` word marker
-aside) is Arabic script, an ASCII digit, punctuation, a symbol or an invisible format mark;
-or when it is short Latin (at most two ASCII letters, with digits or punctuation); or when
-it is a single accented Latin letter or combining mark (so Latin words never become <unk>);
-or when it is in the frozen list of pieces that the domain corpora use (``domain_pieces.json``,
-rebuilt by ``hasila-train base domain-pieces``: pieces seen at least twice in the training
-part of SaudiNewsNet and the NER corpora, mostly English words quoted in the news).
+A piece (the ``▁`` word marker aside) is kept when it is
+
+- a special token;
+- a single character of Arabic script, punctuation, a symbol, a format mark (bidi controls,
+  ZWNJ), ASCII, or a Latin, Greek or Cyrillic letter: with these, text in those scripts never
+  becomes ``<unk>``;
+- made only of Arabic-language letters and marks (U+0600-065F, Arabic-Indic digits and signs,
+  superscript alef and alef wasla), ASCII digits, punctuation, format marks and the common
+  symbols below U+2190 (so not Persian/Urdu-only letters, box drawing or emoji sequences);
+- short Latin: ASCII with at most two letters (``▁A4``, ``km``, ``2015.``);
+- in the frozen list of pieces that the domain corpora use (``domain_pieces.json``, rebuilt by
+  ``hasila-train base domain-pieces``: pieces outside these rules seen at least twice in the
+  training part of SaudiNewsNet and the NER corpora, mostly English words quoted in the news).
 
 Kept pieces keep their relative order, so ids are remapped monotonically and the specials
 ``<s> <pad> </s> <unk>`` stay 0-3.
@@ -29,14 +35,22 @@ from hasila.infer.types import HasilaError
 WORD_MARK = "\u2581"
 MAX_LATIN_LETTERS = 2
 DOMAIN_PIECES_FILE = "domain_pieces.json"
-# accented Latin, combining marks, Greek (μ, λ in science news), Cyrillic
+# single letters kept besides Arabic script: accented Latin, combining marks, Greek, Cyrillic
 _SINGLE_LETTER_RANGES = ((0x00C0, 0x024F), (0x0300, 0x036F), (0x0370, 0x03FF), (0x0400, 0x04FF))
-_ARABIC_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x0870, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
+_ARABIC_SCRIPT = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x0870, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
+# letters, marks, digits and signs of the Arabic language itself (not Persian/Urdu extensions)
+_ARABIC_LANGUAGE = ((0x0600, 0x065F), (0x0660, 0x066D), (0x0670, 0x0671))
+_COMMON_SYMBOLS_END = 0x2190  # arrows, box drawing, dingbats and emoji start here
+
+
+def _in(ch: str, ranges: tuple[tuple[int, int], ...]) -> bool:
+    code = ord(ch)
+    return any(lo <= code <= hi for lo, hi in ranges)
 
 
 def is_arabic_char(ch: str) -> bool:
-    code = ord(ch)
-    return any(lo <= code <= hi for lo, hi in _ARABIC_RANGES)
+    """Any character of the Arabic script blocks."""
+    return _in(ch, _ARABIC_SCRIPT)
 
 
 def _is_sign(ch: str) -> bool:
@@ -45,18 +59,22 @@ def _is_sign(ch: str) -> bool:
     return category[0] in "PS" or category == "Cf"
 
 
+def _is_common_sign(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return category[0] == "P" or category == "Cf" or (category[0] == "S" and ord(ch) < _COMMON_SYMBOLS_END)
+
+
 def is_rule_kept(piece: str) -> bool:
     """Whether the script rules keep a (non-special) piece."""
     body = piece.replace(WORD_MARK, "")
     if not body:
         return True
-    if all(is_arabic_char(ch) or ("0" <= ch <= "9") or _is_sign(ch) for ch in body):
+    if len(body) == 1:
+        return is_arabic_char(body) or _is_sign(body) or body.isascii() or _in(body, _SINGLE_LETTER_RANGES)
+    if all(_in(ch, _ARABIC_LANGUAGE) or ("0" <= ch <= "9") or _is_common_sign(ch) for ch in body):
         return True
     if all(ch.isascii() and (ch.isalnum() or _is_sign(ch)) for ch in body):
         return sum(ch.isalpha() for ch in body) <= MAX_LATIN_LETTERS
-    if len(body) == 1:  # single letters of European scripts, so that such words never become <unk>
-        code = ord(body)
-        return any(lo <= code <= hi for lo, hi in _SINGLE_LETTER_RANGES)
     return False
 
 
