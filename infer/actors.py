@@ -20,14 +20,15 @@ next figure:
 
 Kinds: civilians (مدنيون، أطفال، نساء، صحفيون، عمال…) or combatants (everything else, and
 every named group). Two victims conflict when their kinds differ, or when both are named
-and the names differ; the assembler starts a new incident on a conflict.
+and their :func:`actor_key` differ («قوات النظام» = «قوات الأسد» = «ميليشيا أسد»; «تنظيم داعش» =
+«تنظيم الدولة الإسلامية» = «التنظيم»); the assembler starts a new incident on a conflict.
 
 Perpetrator (:func:`find_perpetrators`): an ORG/PER after «على يد», «برصاص», «بنيران»,
 «بقصف لـ», «هجوم لـ» / «هجوم شنه …» / «كمين نصبه …» / «من قبل», after a claim «تبنى»,
 «أعلن مسؤوليته»; the subject of an attack verb («هاجم تنظيم داعش…», «أن مقاتلي التنظيم
 قتلوا…»). Where a cue has no name after it, an unnamed attacker («برصاص مسلحين مجهولين»,
-«هاجم مسلحون مجهولون», «بنيران قناص»). Never the victim or the source (except a claim: the
-claimant is both).
+«هاجم مسلحون مجهولون», «بنيران قناص»). The assembler keeps the victim's side, the target and
+(unless it claims the attack) the source out of it.
 
 Target (:func:`find_targets`): the ORG attacked — after «على»/«ضد» or a target noun
 («نقطة لقوات النظام», «مواقع التنظيم»); the assembler names the victim side after it when the

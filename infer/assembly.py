@@ -377,7 +377,7 @@ def _first_entity(entities: Sequence[Entity], label: str, start: int, end: int) 
     return None
 
 
-def _describe_figures(text: str, folded: str, sent: _Sentence, entities: Sequence[Entity]) -> None:
+def _describe_figures(text: str, folded: str, sent: _Sentence) -> None:
     """Role cues, victim and own place/date of each figure of the sentence."""
     figs = sent.figures
     for k, f in enumerate(figs):
@@ -392,7 +392,7 @@ def _describe_figures(text: str, folded: str, sent: _Sentence, entities: Sequenc
         elif _PART_BEFORE.search(folded[sent.start : f.start]) or _PART_AFTER.match(folded[f.end : sent.end]):
             f.role = "part"
         f.others = bool(_OTHERS_AFTER.match(folded[f.end : sent.end]))
-        f.victim = find_victim(text, folded, f.entity, (cs, ce), limit, entities)
+        f.victim = find_victim(text, folded, f.entity, (cs, ce), limit, sent.entities)
         f.place = _first_entity(sent.entities, "LOC", f.end, max(f.end, limit))
         f.own_date = _first_entity(sent.entities, "DATE", f.end, max(f.end, limit))
 
@@ -484,9 +484,7 @@ def _attach_parts(all_figs: list[_Figure], text: str, folded: str) -> None:
         whole = None
         for g in reversed(all_figs[:i]):
             same_sentence = g.sentence is f.sentence
-            opens_sentence = f.sentence.index == g.sentence.index + 1 and not any(
-                h.sentence is f.sentence and h.start < f.start for h in all_figs[:i]
-            )
+            opens_sentence = f.sentence.index == g.sentence.index + 1 and f.sentence.figures[0] is f
             if not (same_sentence or opens_sentence):
                 break
             if g.label != f.label or g.role == "part" or g.of_total is not None:
@@ -609,7 +607,15 @@ def _merge_updates(slots: list[_Slot], sentences: list[_Sentence], text: str, fo
                 target.figures[label] = f
         target.superseded.extend(slot.superseded)
         target.sentences |= slot.sentences
+        _join_groups(slots, slot.group, target.group)
     return out
+
+
+def _join_groups(slots: list[_Slot], old: int, new: int) -> None:
+    """The event ``old`` is ``new``: its other incidents join it."""
+    for other in slots:
+        if other.group == old:
+            other.group = new
 
 
 _GENERIC_PLACE_WORDS = frozenset(
@@ -698,10 +704,7 @@ def _merge_repeats(slots: list[_Slot], sentences: list[_Sentence], text: str, fo
         target.superseded.extend(slot.superseded)
         target.repeats.extend(slot.repeats)
         target.sentences |= slot.sentences
-        old_group = slot.group
-        for other in slots:
-            if other.group == old_group:
-                other.group = target.group
+        _join_groups(slots, slot.group, target.group)
     return out
 
 
@@ -725,7 +728,7 @@ def _event_location(sent: _Sentence, folded: str) -> Entity | None:
     for e in sent.locations:
         head = folded[max(sent.start, e.start - 20) : e.start]
         key = folded[e.start : e.end]
-        if _PLACE_WORDS.search(head) or key.startswith(("ب", "في")):
+        if _PLACE_WORDS.search(head) or key.startswith("ب"):
             return e
     return sent.locations[0] if sent.locations else None
 
@@ -755,7 +758,7 @@ def _is_report_date(e: Entity, sent: _Sentence, text: str, folded: str) -> bool:
     for m in sent.sources:
         if m.cue <= e.start < m.start:
             return True
-        if e.start >= m.end and len(words_in(text, folded, m.end, e.start)) <= 1:
+        if m.end <= e.start <= m.end + 30 and len(words_in(text, folded, m.end, e.start)) <= 1:
             return True
     return False
 
@@ -992,7 +995,7 @@ def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
     unread: dict[int, list[Entity]] = {}
     for sent in sentences:
         _read_figures(text, folded, sent, unread)
-        _describe_figures(text, folded, sent, kept)
+        _describe_figures(text, folded, sent)
         sent.sources = find_sources(text, folded, sent.start, sent.end, sent.entities)
         sent.perpetrators = find_perpetrators(text, folded, sent.start, sent.end, sent.entities)
         sent.targets = find_targets(text, folded, sent.start, sent.end, sent.entities)
