@@ -259,14 +259,17 @@ def check_quantity(q: Quantity, what: str) -> None:
         raise StoreError(f"{what}: low {lo} > high {hi}")
     if v is not None and ((lo is not None and v < lo) or (hi is not None and v > hi)):
         raise StoreError(f"{what}: value {v} outside [low {lo}, high {hi}]")
-    if qual in ("exact", "at_least", "at_most", "approx") and v is None:
+    if qual in ("exact", "at_least", "approx") and v is None:
         raise StoreError(f"{what}: qualifier {qual!r} needs a value")
+    if qual == "at_most" and hi is None:
+        # «أقل من 35»: the bound is the high; the parser gives no value (any figure would be invented)
+        raise StoreError(f"{what}: 'at_most' needs a high")
     if qual == "exact" and not (lo in (None, v) and hi in (None, v)):
         raise StoreError(f"{what}: 'exact' {v} with low {lo} / high {hi} (they must equal the value or be null)")
     if qual == "at_least" and lo not in (None, v):
         raise StoreError(f"{what}: 'at_least' {v} with low {lo} (low must equal the value or be null)")
-    if qual == "at_most" and hi not in (None, v):
-        raise StoreError(f"{what}: 'at_most' {v} with high {hi} (high must equal the value or be null)")
+    if qual == "at_most" and v not in (None, hi):
+        raise StoreError(f"{what}: 'at_most' value {v} with high {hi} (the value must equal the high or be null)")
     if qual == "range" and (lo is None or hi is None):
         raise StoreError(f"{what}: 'range' needs both low and high")
 
