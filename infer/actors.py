@@ -15,11 +15,13 @@ next figure:
 - «43 مدنيا», «ضابطان»: the casualty noun itself names a kind of people (civilians, soldiers,
   fighters…) — an *unnamed* victim. Words that only say "dead"/"wounded"/"persons" («قتيلا»,
   «جرحى», «شخصا») name no side and are skipped.
+- when nothing else names them, «27 شخصا», «ثلاثة أشخاص»: the persons noun is the victim as
+  the text names it, of kind ``person`` (no side: it conflicts with no other victim).
 - if nothing follows the figure: «قتلى قوات النظام» / «خسائر التنظيم» before it in the clause
   («ارتفعت حصيلة قتلى قوات النظام إلى 15»).
 
-Kinds: civilians (مدنيون، أطفال، نساء، صحفيون، عمال…) or combatants (everything else, and
-every named group). Two victims conflict when their kinds differ, or when both are named
+Kinds: civilians (مدنيون، أطفال، نساء، صحفيون، عمال…), combatants (everything else, and
+every named group) or persons («شخصا»: no side). Two victims conflict when their kinds differ, or when both are named
 and their :func:`actor_key` differ («قوات النظام» = «قوات الأسد» = «ميليشيا أسد»; «تنظيم داعش» =
 «تنظيم الدولة الإسلامية» = «التنظيم»); the assembler starts a new incident on a conflict.
 
@@ -115,6 +117,8 @@ _CASUALTY_STEMS = tuple(fold_letters(w) for w in (
     "قتيل", "قتلى", "قتلا", "جريح", "جرحى", "مصاب", "ضحية", "ضحايا", "شخص", "أشخاص", "شهيد",
     "شهداء", "نفر", "هالك",
 ))  # fmt: skip
+# Words that name the casualties only as persons (a victim with no side: kind ``person``).
+_PERSON_STEMS = tuple(fold_letters(w) for w in ("شخص", "أشخاص", "اشخاص"))
 # Words between a figure and its noun that carry no side.
 _FILLERS = _f("على الأقل الأقل الأكثر آخرين آخرون آخر أخرى آخريات إضافيين جدد جديدين فقط")
 # Words that can open a group's name after «من».
@@ -142,7 +146,7 @@ class Victim:
     start: int
     end: int
     named: bool  # a group's name (ORG or «من» + group noun phrase), not just a kind of people
-    kind: str  # "civilian" or "combatant"
+    kind: str  # "civilian", "combatant" or "person" (only «شخصا»: no side)
 
 
 def _people_kind(key: str) -> str | None:
@@ -258,6 +262,18 @@ def find_victim(text: str, folded: str, count: Entity, clause: tuple[int, int], 
     kind = _people_kind(folded[count.start:count.end].split()[-1]) if folded[count.start:count.end].split() else None
     if kind is not None:  # a dual that names people: «ضابطان», «عنصرين»
         return Victim(count.start, count.end, False, kind)
+    return _persons_noun(after)
+
+
+def _persons_noun(after: list[Word]) -> Victim | None:
+    """«27 شخصا», «ثلاثة أشخاص»: the casualties are named only as persons; that noun is the
+    victim as the text names it (kind ``person``: no side, conflicts with no one)."""
+    for w in after[:3]:
+        if not w.is_letters:
+            return None
+        if w.key in _FILLERS:
+            continue
+        return Victim(w.start, w.end, False, "person") if bare(w.key, stems=_PERSON_STEMS) else None
     return None
 
 
@@ -274,7 +290,7 @@ def _victim_before(text: str, folded: str, count: Entity, clause: tuple[int, int
 
 def victims_conflict(a: Victim | None, b: Victim | None, text: str) -> bool:
     """Whether two victims are clearly different sides."""
-    if a is None or b is None:
+    if a is None or b is None or "person" in (a.kind, b.kind):
         return False
     if a.kind != b.kind:
         return True

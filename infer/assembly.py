@@ -21,6 +21,10 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    «الحرب», «اندلاع»… («1362 قتيلاً منذ آذار 2019», «منذ بداية العام») — or «خلال» + a period of
    a week or more («خلال الشهر الماضي»). «منذ صباح اليوم», «منذ يومين», «منذ بدء الهجوم» are
    the event's own toll and stay. Subsets of a cumulative figure go with it.
+   3b. Also cumulative: a clause counting over months or a period («خلال 10 أشهر», «في الأشهر
+   القليلة الماضية», «طوال الفترة»), a report's statistics («العدد الإجمالي», «الحصيلة
+   الشهرية», «إحصائيات») and «منذ» with a year within six words («منذ أن … في 2013»)
+   (guideline rules 4, 14, 31).
 4. **Breakdowns.** A figure T followed (in its sentence, or starting the next one) by two or
    more figures of the same label whose values add up exactly to T. When each part has its own
    place (or date), T is a total over several events («35 … 27 في ريف حمص … و8 في ريف دير
@@ -39,6 +43,10 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    that continue a list of parts («بينهم 6 ضباط و4 عناصر», joined by «و»/«،», no new casualty
    verb, no different named side) are parts too while the parts stay within the whole. When no
    such whole exists the figure is an ordinary one.
+   5b. **Named lists** (guideline rule 16): lone titles listed with their names
+   («استشهاد العريف [PER]، والجندي [PER]، والجندي [PER]»: value-1 figures of one label, one
+   sentence, joined by «،»/«و», a PER between each two, no new casualty verb) are one figure
+   whose value is the number named; the later titles are its ``parts``.
 6. **Updates.** A figure right after «ارتفع/ارتفعت/ليرتفع/وصل/بلغ … إلى [نحو …]» updates
    the latest earlier incident with the same label, a compatible victim and a compatible
    place (see 7b): the new figure replaces the old one, which goes to
@@ -73,7 +81,11 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    the first LOC of the sentence introduced by a place word («في», «ب…», «قرب», «شمال»…), else
    the sentence's first LOC, else the location of the nearest of the three previous sentences
    that has one. LOCs chained right after it («… بريف دير الزور الشرقي») are the context, in
-   ``extra["location_context"]``: the first LOC of the chain is the most specific.
+   ``extra["location_context"]``: the first LOC of the chain is the most specific, and a LOC
+   that only encloses the one before it («قضاء البعاج شمال غرب بغداد») is never chosen.
+   Place words include administrative heads («قضاء», «ناحية», «ولاية», «بلدتي»…).
+   9b. **Two places** joined by «و» («بلدتي الفوعة وكفريا في محافظة إدلب»): the event's place
+   is the smallest place named around the pair (guideline rule 21), else the first of them.
 10. **Date**: the DATE of the sentence nearest to the figure, else the nearest DATE before it
     in the article. Not event dates: DATEs after «منذ» (periods) and the date of the report
     («أفاد المرصد اليوم الإثنين بمقتل …»: a DATE between a reporting verb and its source, or
@@ -103,6 +115,16 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
 16. **Disputes.** Incidents of one event with different figures from different sources (two
     outlets, or the perpetrator's claim against an observatory) stay separate, each with its
     source, and are marked ``extra["disputed"]`` (guideline rule 6).
+17. **Not armed violence** (guideline rule 10): a figure whose sentence names an accident, a
+    disaster or a disease («حادث غرق», «حادث مروري», «حريق», «انهيار», «سيول», «وباء») and no
+    armed-violence word («هجوم», «قصف», «مسلحين», «عبوة»…) makes no incident.
+18. **Bodies found** (guideline rules 12, 31): a figure next to a body noun («جثة», «جثتي»,
+    «جثث») in a clause that says they were found («العثور», «عثرت», «انتشال») makes no
+    incident.
+19. **Early tolls**: a figure told as the first or preliminary toll («الحصيلة الأولية»,
+    «وكانت الحصيلة») is an earlier figure of an event told elsewhere: it goes to
+    ``extra["superseded"]`` of the nearest incident with that label (and a compatible victim),
+    never its own incident; with no such incident it is an ordinary figure.
 
 ``Incident.extra`` keys (written next to the schema's fields by ``Incident.to_json``):
 ``event_group`` (int, always: equal numbers = one event), ``parts`` (subset counts),
@@ -181,7 +203,8 @@ _NEW_CASUALTY_VERB = _cue(
 )
 _PLACE_WORDS = _cue(
     r"(?<!\w)(?:في|ب|قرب|بالقرب|عند|شمال|جنوب|شرق|غرب|شمالي|جنوبي|شرقي|غربي|محيط|أطراف|ريف|داخل|"
-    r"مدينة|بلدة|قرية|بادية|منطقة|محافظة|حي|على\s+طريق|طريق|وسط|ضواحي)\s*$"
+    r"مدينة|بلدة|قرية|بادية|منطقة|محافظة|حي|على\s+طريق|طريق|وسط|ضواحي|"
+    r"قضاء|ناحية|ولاية|مديرية|إقليم|اقليم|مقاطعة|ضاحية|أحياء|بلدتي|قريتي|مدينتي|جبهة|جبهات|مخيم)\s*$"
 )
 _HQ_WORDS = _cue(r"(?<!\w)(?:ومقره|مقره|ومقرها|مقرها|ومركزه|مركزه|ومقرّه)\s*$")
 # «المعارك المستمرة منذ 2 آذار»: the period belongs to a noun, not to the figure.
@@ -195,6 +218,36 @@ _TOTAL_CUE = _cue(
     r"ليبلغ|لتبلغ|يبلغ|تبلغ|الكلي|الكلية|الإجمالية)(?!\w)"
 )
 _SINCE_BEFORE = _cue(r"(?<!\w)منذ\s+(?:\w+\s+){0,2}$")
+# Rule 3b: counts over months, a report's statistics («خلال 10 أشهر», «في الأشهر القليلة
+# الماضية», «العدد الإجمالي للقتلى», «إحصائيات», «الحصيلة الشهرية», «منذ أن … في 2013»).
+_CUMULATIVE_MORE = _cue(
+    r"(?<!\w)(?:خلال|طوال|على\s+مدى|على\s+مدار)\s+(?:\w+\s+){0,2}?(?:ال)?(?:أشهر|شهور|أسابيع|سنوات|أعوام|فترة|الفترة)(?!\w)"
+    r"|(?<!\w)(?:في|خلال)\s+(?:ال)?(?:أشهر|شهور|أسابيع|سنوات|أعوام)\s+(?:القليلة\s+)?(?:ال)?(?:ماضية|أخيرة)(?!\w)"
+    r"|(?<!\w)(?:ال|وال|بال|لل)?(?:عدد|حصيلة|مجموع)\s+(?:ال)?(?:إجمالي|اجمالي|كلي|إجمالية|اجمالية|كلية|شهرية|سنوية)(?!\w)"
+    r"|(?<!\w)(?:ال|وال|بال)?(?:إحصائيات|احصائيات|إحصائية|احصائية|إحصاءات|احصاءات)(?!\w)"
+    r"|(?<!\w)منذ\s+(?:\S+\s+){0,6}?\d{4}(?!\d)"
+)
+# Rule 17: casualties of accidents, disasters and disease (guideline rule 10) — a sentence
+# that names one of these and no armed violence («لقوا حتفهم في حادث غرق مركب»).
+_ACCIDENT = _cue(
+    r"(?<!\w)(?:و|ب|ف|ل)?(?:ال)?(?:حادث\s+(?:ال)?(?:مروري|سير|غرق|تصادم|انقلاب|اصطدام)|حوادث\s+(?:ال)?(?:مرور|سير|طرق)|"
+    r"غرق|غرقا|اصطدام|تصادم|انقلاب|حريق|حرائق|انهيار|سيول|فيضان|فيضانات|زلزال|أمطار|امطار|صاعقة|عاصفة|"
+    r"تدافع|تسمم|وباء|فيروس|كورونا|الكوليرا|كوليرا|الحمى|حمى|متلازمة|موجة\s+حر|ماس\s+كهربائي)(?!\w)"
+)
+_ARMED = _cue(
+    r"(?<!\w)(?:و|ب|ف|ل)?(?:ال)?(?:هجوم|هجمات|هاجم|تفجير|تفجيرات|انتحاري|انتحارية|مفخخ|مفخخة|ناسفة|ناسف|عبوة|عبوات|"
+    r"قصف|غارة|غارات|اشتباك|اشتباكات|مسلح|مسلحون|مسلحين|رصاص|برصاص|إطلاق|اطلاق|قناص|صاروخ|صواريخ|قذيفة|قذائف|"
+    r"هاون|معارك|معركة|كمين|اغتيال|ذبح|إعدام|اعدام|أعدم|طعن|إرهابي|ارهابي|إرهابية|ارهابية|مقاتلات|داعش|تنظيم|"
+    r"ميليشيا|ميليشيات|مليشيا|مليشيات|متمردين|المتمردون|قوات|الجيش|عملية|عسكرية|اعتداء|استهداف|استهدف)(?!\w)"
+)
+# Rule 18 (guideline rule 31): bodies found — «العثور على جثتي شرطيين», «انتشال 11 جثة».
+_BODY_NOUN = _cue(r"(?<!\w)(?:و|ب)?(?:ال)?(?:جثة|جثث|جثتي|جثتين|جثتا|جثمان|جثامين|رفات)(?!\w)")
+_FOUND = _cue(r"(?<!\w)(?:و|ف)?(?:عثر|عثرت|يعثر|العثور|عثور|انتشال|انتشلت|انتشل|اكتشاف|اكتشفت|وجدت|مرمية|ملقاة)(?!\w)")
+# Rule 19: an early toll of the same event («وكانت الحصيلة الأولى أشارت إلى سقوط تسعة»).
+_EARLY_TOLL = _cue(
+    r"(?<!\w)(?:ال)?حصيلة\s+(?:\w+\s+){0,2}?(?:ال)?(?:أولية|اولية|أولى|اولى|سابقة|أولي|اولي)(?!\w)"
+    r"|(?<!\w)(?:و)?كانت\s+(?:ال)?حصيلة(?!\w)"
+)
 
 
 @dataclass
@@ -225,7 +278,7 @@ class _Figure:
     sentence: _Sentence
     clause: tuple[int, int]
     quantity: Quantity
-    role: str = "event"  # event | cumulative | part | total | update
+    role: str = "event"  # event | cumulative | not_event | early | part | total | update
     victim: Victim | None = None
     place: Entity | None = None  # the figure's own LOC
     own_date: Entity | None = None
@@ -367,7 +420,18 @@ def _is_cumulative(folded: str, start: int, end: int) -> bool:
     for m in _CUMULATIVE.finditer(folded, start, end):
         if not _PERIOD_OF_NOUN.search(folded[max(start, m.start() - 30) : m.start()]):
             return True
-    return False
+    return bool(_CUMULATIVE_MORE.search(folded, start, end))
+
+
+def _is_not_armed(folded: str, sent: _Sentence) -> bool:
+    """Rule 17: the sentence tells an accident, a disaster or a disease and no armed violence."""
+    return bool(_ACCIDENT.search(folded, sent.start, sent.end)) and not _ARMED.search(folded, sent.start, sent.end)
+
+
+def _is_body_count(folded: str, f: "_Figure", cs: int, ce: int) -> bool:
+    """Rule 18: a figure of bodies found («العثور على جثتي [شرطيين]», «انتشال [11] جثة»)."""
+    near = folded[max(cs, f.start - 25) : min(ce, f.end + 12)]
+    return bool(_BODY_NOUN.search(near)) and bool(_FOUND.search(folded, cs, ce))
 
 
 def _first_entity(entities: Sequence[Entity], label: str, start: int, end: int) -> Entity | None:
@@ -387,6 +451,10 @@ def _describe_figures(text: str, folded: str, sent: _Sentence) -> None:
         head = folded[cs : f.start]
         if _is_cumulative(folded, cs, ce):
             f.role = "cumulative"
+        elif _is_not_armed(folded, sent) or _is_body_count(folded, f, cs, ce):
+            f.role = "not_event"
+        elif _EARLY_TOLL.search(head):
+            f.role = "early"
         elif _UPDATE.search(head):
             f.role = "update"
         elif _PART_BEFORE.search(folded[sent.start : f.start]) or _PART_AFTER.match(folded[f.end : sent.end]):
@@ -432,7 +500,7 @@ def _split_parts(total: _Figure, parts: list[_Figure], folded: str) -> None:
 def _find_totals_after_parts(all_figs: list[_Figure], folded: str) -> None:
     """Rule 4, told the other way: «5 في إدلب و3 في حلب … ليرتفع عدد القتلى إلى 8»."""
     for j, total in enumerate(all_figs):
-        if total.role in ("cumulative", "total") or total.whole is not None or total.value is None:
+        if total.role in ("cumulative", "not_event", "early", "total") or total.whole is not None or total.value is None:
             continue
         if not _TOTAL_CUE.search(folded[total.clause[0] : total.start]):
             continue
@@ -443,7 +511,7 @@ def _find_totals_after_parts(all_figs: list[_Figure], folded: str) -> None:
                 break
             if f.label != total.label:
                 continue
-            if f.role in ("cumulative", "total", "part") or f.of_total or f.whole or f.value is None:
+            if f.role in ("cumulative", "not_event", "early", "total", "part") or f.of_total or f.whole or f.value is None:
                 break
             running += f.value
             parts.insert(0, f)
@@ -457,7 +525,7 @@ def _find_breakdowns(all_figs: list[_Figure], folded: str) -> None:
     """Rule 4: a total followed by located/sided parts that add up to it exactly."""
     _find_totals_after_parts(all_figs, folded)
     for i, total in enumerate(all_figs):
-        if total.role in ("cumulative", "update", "total") or total.of_total or total.whole or total.value is None:
+        if total.role in ("cumulative", "not_event", "early", "update", "total") or total.of_total or total.whole or total.value is None:
             continue
         parts: list[_Figure] = []
         running = 0
@@ -466,7 +534,7 @@ def _find_breakdowns(all_figs: list[_Figure], folded: str) -> None:
                 break
             if f.label != total.label:
                 continue
-            if f.role in ("cumulative", "update", "total") or f.of_total or f.whole or f.value is None:
+            if f.role in ("cumulative", "not_event", "early", "update", "total") or f.of_total or f.whole or f.value is None:
                 break
             running += f.value
             parts.append(f)
@@ -474,6 +542,40 @@ def _find_breakdowns(all_figs: list[_Figure], folded: str) -> None:
                 break
         if len(parts) >= 2 and running == total.value:
             _split_parts(total, parts, folded)
+
+
+def _count_named_lists(all_figs: list[_Figure], folded: str) -> None:
+    """Rule 5b (guideline rule 16): named casualties listed one by one, each a lone title with
+    its name («استشهاد العريف [PER]، والجندي [PER]، والجندي [PER]»), are one figure whose
+    value is the number of people named; the later titles become its parts. Items follow each
+    other in one sentence, joined by «،» or «و», with a name between them and no new casualty
+    verb."""
+    i = 0
+    while i < len(all_figs):
+        head = all_figs[i]
+        run = [head]
+        for g in all_figs[i + 1 :]:
+            prev = run[-1]
+            if not (_lone(head) and _lone(g) and g.sentence is head.sentence and g.label == head.label):
+                break
+            gap = folded[prev.end : g.start]
+            names = [e for e in head.sentence.entities if e.label == "PER" and prev.end <= e.start < g.start]
+            if not names or _NEW_CASUALTY_VERB.search(gap) or len(gap) > 80 or \
+                    not (folded[g.start] == "و" or re.search(r"(?:[،,]|(?:^|\s)و)\s*$", gap)):
+                break
+            run.append(g)
+        if len(run) >= 2:
+            n = len(run)
+            head.quantity = Quantity(n, n, n, "exact")
+            for g in run[1:]:
+                g.role = "part"
+                g.whole = head
+                head.parts.append(g)
+        i += len(run)
+
+
+def _lone(f: _Figure) -> bool:
+    return f.role == "event" and f.value == 1 and f.quantity.qualifier == "exact"
 
 
 def _attach_parts(all_figs: list[_Figure], text: str, folded: str) -> None:
@@ -520,8 +622,8 @@ def _attach_parts(all_figs: list[_Figure], text: str, folded: str) -> None:
 
 def _drop_parts_of_cumulative(all_figs: list[_Figure]) -> None:
     for f in all_figs:
-        if f.role == "part" and f.whole is not None and f.whole.role == "cumulative":
-            f.role = "cumulative"
+        if f.role == "part" and f.whole is not None and f.whole.role in ("cumulative", "not_event"):
+            f.role = f.whole.role
 
 
 def _build_slots(sentences: list[_Sentence], text: str, folded: str) -> list[_Slot]:
@@ -626,7 +728,7 @@ _GENERIC_PLACE_WORDS = frozenset(
 
 
 def _place_words(slot: _Slot, sentences: list[_Sentence], text: str, folded: str) -> set[str]:
-    loc, loc_sent, _ = _choose_location(slot, sentences, folded)
+    loc, loc_sent, _ = _choose_location(slot, sentences, text, folded)
     if loc is None or loc_sent is None:
         return set()
     out = set()
@@ -708,6 +810,22 @@ def _merge_repeats(slots: list[_Slot], sentences: list[_Sentence], text: str, fo
     return out
 
 
+def _attach_early_tolls(slots: list[_Slot], all_figs: list[_Figure], text: str) -> list[_Slot]:
+    """Rule 19: an early toll («الحصيلة الأولية», «وكانت الحصيلة») is an earlier figure of an
+    event told elsewhere in the article: it goes to the ``superseded`` of the nearest incident
+    with a figure of its label and a compatible victim; with none, it is an incident itself."""
+    for f in all_figs:
+        if f.role != "early":
+            continue
+        cands = [s for s in slots if f.label in s.figures and not victims_conflict(s.victim(), f.victim, text)]
+        if cands:
+            min(cands, key=lambda s: abs(s.figures[f.label].start - f.start)).superseded.append(f)
+        else:
+            f.role = "event"
+            slots.append(_Slot({f.label: f}, max((s.group for s in slots), default=-1) + 1, sentences={f.sentence.index}))
+    return slots
+
+
 # ----------------------------------------------------------------------------------------
 # Fields of an incident.
 
@@ -724,13 +842,31 @@ def _sentence_locations(sent: _Sentence, folded: str) -> list[Entity]:
     return sorted(out, key=lambda e: e.start)
 
 
-def _event_location(sent: _Sentence, folded: str) -> Entity | None:
-    for e in sent.locations:
+def _event_location(sent: _Sentence, text: str, folded: str) -> Entity | None:
+    """Rule 9: the first place introduced by a place word that does not merely enclose the
+    place named just before it («في قضاء البعاج شمال غرب بغداد» → «البعاج», never «بغداد»)."""
+    heads = [e for e in sent.locations if not any(_continues(p, e, text, folded) for p in sent.locations if p.end <= e.start)]
+    for e in heads:
         head = folded[max(sent.start, e.start - 20) : e.start]
         key = folded[e.start : e.end]
         if _PLACE_WORDS.search(head) or key.startswith("ب"):
-            return e
-    return sent.locations[0] if sent.locations else None
+            return _pair_cover(e, sent, text, folded)
+    return _pair_cover(heads[0], sent, text, folded) if heads else None
+
+
+def _continues(prev: Entity, e: Entity, text: str, folded: str) -> bool:
+    """``e`` encloses ``prev``: it follows within three words («بريف دير الزور», «شمال غرب
+    بغداد», «(جنوب الموصل)»), with no comma, full stop or «و» between them."""
+    if e.start < prev.end:
+        return False
+    gap_words = words_in(text, folded, prev.end, e.start)
+    gap = folded[prev.end : e.start]
+    return not (
+        len(gap_words) > 3
+        or re.search(r"[.،,؛;:!?؟\)\]]", gap)
+        or any(w.key in ("و", "او", "أو") for w in gap_words)
+        or folded[e.start] == "و"
+    )
 
 
 def _location_chain(loc: Entity, sent: _Sentence, text: str, folded: str) -> list[Entity]:
@@ -739,18 +875,36 @@ def _location_chain(loc: Entity, sent: _Sentence, text: str, folded: str) -> lis
     for e in sent.locations:
         if e.start < prev.end:
             continue
-        gap_words = words_in(text, folded, prev.end, e.start)
-        gap = folded[prev.end : e.start]
-        if (
-            len(gap_words) > 3
-            or re.search(r"[.،,؛;:!?؟()\[\]]", gap)
-            or any(w.key in ("و", "او", "أو") for w in gap_words)
-            or folded[e.start] == "و"
-        ):
+        if not _continues(prev, e, text, folded):
             break
         chain.append(e)
         prev = e
     return chain
+
+
+def _pair_cover(loc: Entity, sent: _Sentence, text: str, folded: str) -> Entity:
+    """Rule 9b (guideline rule 21): two places joined by «و» («بلدتي الفوعة وكفريا في محافظة
+    إدلب», «قضاء المقدادية وناحية كنعان في بعقوبة»): the event covers both, so its place is the
+    smallest place named around the pair — the first that encloses the second. Without one,
+    the first place stays."""
+    nxt = next((e for e in sent.locations if e.start >= loc.end), None)
+    if nxt is None:
+        return loc
+    gap = words_in(text, folded, loc.end, nxt.start)
+    joined = folded[nxt.start] == "و" and not gap or (
+        len(gap) <= 1 and (not gap or gap[0].key == "و" or gap[0].key.startswith("و") and not gap[0].key.startswith("وفي"))
+        and not re.search(r"[.،,؛;:!?؟()]", folded[loc.end : nxt.start])
+    )
+    if not joined:
+        return loc
+    for e in sent.locations:
+        if e.start >= nxt.end:
+            gap_words = words_in(text, folded, nxt.end, e.start)
+            if len(gap_words) <= 3 and not re.search(r"[.،,؛;:!?؟]", folded[nxt.end : e.start]) and \
+                    any(_PLACE_WORDS.search(folded[w.start : w.end + 1]) for w in gap_words[-2:]):
+                return e
+            break
+    return loc
 
 
 def _is_report_date(e: Entity, sent: _Sentence, text: str, folded: str) -> bool:
@@ -828,16 +982,17 @@ def _choose_perpetrator(slot: _Slot, victim: Victim | None, source: Mention | No
     return None, False
 
 
-def _choose_location(slot: _Slot, sentences: list[_Sentence], folded: str) -> tuple[Entity | None, _Sentence | None, bool]:
+def _choose_location(slot: _Slot, sentences: list[_Sentence], text: str, folded: str) -> tuple[Entity | None, _Sentence | None, bool]:
     own = slot.place()
     first = slot.first
     if own is not None:
-        return own, first.sentence, False
-    loc = _event_location(first.sentence, folded)
+        owner = next(f.sentence for f in slot.figures.values() if f.place is own)
+        return _pair_cover(own, owner, text, folded), owner, False
+    loc = _event_location(first.sentence, text, folded)
     if loc is not None:
         return loc, first.sentence, False
     for prev in reversed(sentences[max(0, first.sentence.index - _LOOKBACK_SENTENCES) : first.sentence.index]):
-        loc = _event_location(prev, folded)
+        loc = _event_location(prev, text, folded)
         if loc is not None:
             return loc, prev, True
     return None, None, False
@@ -919,7 +1074,7 @@ def _make_incident(slot: _Slot, norm: NormalizedText, folded: str, sentences: li
     if perp is None and victim is not None and victim.kind == "combatant":
         perp = _other_side(victim, [g for g in group if g is not slot], text)
         perp_from_other_side = perp is not None
-    loc, loc_sent, loc_inh = _choose_location(slot, sentences, folded)
+    loc, loc_sent, loc_inh = _choose_location(slot, sentences, text, folded)
     date_ent, date_inh = _choose_date(slot, sentences)
     for name, flag in (("victim", victim_inh), ("source", src_inh), ("perpetrator", perp_inh), ("location", loc_inh), ("date", date_inh)):
         if flag:
@@ -1002,12 +1157,14 @@ def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
         sent.locations = _sentence_locations(sent, folded)
         sent.dates = _sentence_dates(sent, text, folded)
     all_figs = [f for s in sentences for f in s.figures]
+    _count_named_lists(all_figs, folded)
     _find_breakdowns(all_figs, folded)
     _attach_parts(all_figs, text, folded)
     _drop_parts_of_cumulative(all_figs)
     slots = _merge_updates(_build_slots(sentences, text, folded), sentences, text, folded)
     slots = _drop_repeated_totals(slots, all_figs, text)
     slots = _merge_repeats(slots, sentences, text, folded)
+    slots = _attach_early_tolls(slots, all_figs, text)
     slots.sort(key=lambda slot: (min(slot.sentences), slot.first.start))
     groups: dict[int, list[_Slot]] = {}
     for slot in slots:

@@ -519,7 +519,7 @@ def test_confidence_formula():
     assert full.confidence == pytest.approx(0.9)
     bare = run("قتل 5 في الهجوم.", ("KILLED", "5", 1, 0.8))[0]
     assert bare.confidence == pytest.approx(0.4)
-    vague = run("قتل عدد من الأشخاص.", ("KILLED", "عدد من", 1, 1.0))[0]
+    vague = run("سقط عدد من القتلى.", ("KILLED", "عدد من", 1, 1.0))[0]  # no side, no persons noun
     assert vague.killed.value is None and vague.confidence == pytest.approx(0.5 * 0.8)
 
 
@@ -610,3 +610,74 @@ def test_random_entities_never_crash_and_offsets_are_original(article):
     groups = [inc.extra["event_group"] for inc in incidents]
     firsts = list(dict.fromkeys(groups))
     assert firsts == list(range(len(firsts)))  # numbered 0, 1, … in text order
+
+
+# ---------------------------------------------------------------- rules 3b, 5b, 9, 9b, 17–19, persons
+
+
+def test_persons_noun_is_the_victim_when_nothing_names_a_side():
+    incs = run("قتل 12 شخصا في انفجار بمدينة الرمال.", ("KILLED", "12"), ("LOC", "الرمال"))
+    assert len(incs) == 1 and txt(incs[0].victim) == "شخصا"
+
+
+def test_persons_victim_does_not_split_an_event():
+    incs = run("قتل 5 أشخاص وأصيب 3 جنود في هجوم على بلدة النخيل.",
+               ("KILLED", "5"), ("WOUNDED", "3"), ("LOC", "النخيل"))
+    assert len(incs) == 1 and val(incs[0].killed) == 5 and val(incs[0].wounded) == 3
+
+
+def test_cumulative_over_months_and_statistics_make_no_incident():
+    assert run("قتل المسلحون 750 شخصا خلال 3 أشهر من المعارك في مدينة الواحة.",
+               ("KILLED", "750"), ("LOC", "الواحة")) == []
+    assert run("وأشار المرصد إلى ارتفاع العدد الإجمالي للقتلى إلى 3216 جراء الغارات.",
+               ("KILLED", "3216"), ("ORG", "المرصد")) == []
+    assert run("وقتل مئات الجنود منذ أن تولى الرئيس الحكم في 2013.", ("KILLED", "مئات")) == []
+
+
+def test_accidents_and_disasters_make_no_incident_but_attacks_do():
+    assert run("لقي 12 شخصا حتفهم في حادث غرق مركب في نهر الوادي.", ("KILLED", "12"), ("LOC", "نهر الوادي")) == []
+    assert run("قتل 4 أشخاص في انهيار مبنى بمدينة السهل.", ("KILLED", "4"), ("LOC", "السهل")) == []
+    incs = run("قتل 4 أشخاص في حريق أشعله مسلحون في سوق بلدة التلال.", ("KILLED", "4"), ("LOC", "التلال"))
+    assert len(incs) == 1
+
+
+def test_bodies_found_make_no_incident():
+    assert run("وعثرت الشرطة على جثتي شرطيين في بلدة الزيتون.", ("KILLED", "شرطيين"), ("ORG", "الشرطة"),
+               ("LOC", "الزيتون")) == []
+    assert run("وتم انتشال 11 جثة من النهر.", ("KILLED", "11")) == []
+
+
+def test_early_toll_is_superseded_not_an_incident():
+    text = "قتل 15 شخصا على الأقل في هجوم انتحاري على سوق بلدة الريحان. وكانت الحصيلة الأولى أشارت إلى سقوط تسعة قتلى."
+    incs = run(text, ("KILLED", "15"), ("KILLED", "تسعة"), ("LOC", "الريحان"))
+    assert len(incs) == 1 and val(incs[0].killed) == 15
+    assert [c["text"] for c in incs[0].extra["superseded"]] == ["تسعة"]
+
+
+def test_named_list_counts_the_people_named():
+    text = "ونتج عن الهجوم استشهاد العريف سالم فهد الحربي، والجندي أول ماجد علي، والجندي خالد سعد في مركز الوادي."
+    incs = run(text, ("KILLED", "العريف"), ("PER", "سالم فهد الحربي"), ("KILLED", "والجندي أول"),
+               ("PER", "ماجد علي"), ("KILLED", "والجندي", 2), ("PER", "خالد سعد"), ("LOC", "الوادي"))
+    assert len(incs) == 1
+    assert incs[0].killed.span.text == "العريف" and val(incs[0].killed) == 3
+    assert [c["text"] for c in incs[0].extra["parts"]] == ["والجندي أول", "والجندي"]
+
+
+def test_unnamed_lone_casualties_are_not_a_named_list():
+    incs = run("قتل جندي في إدلب، وقتل مدني في حلب.", ("KILLED", "جندي"), ("LOC", "إدلب"),
+               ("KILLED", "مدني"), ("LOC", "حلب"))
+    assert [val(i.killed) for i in incs] == [1, 1]
+
+
+def test_location_never_the_place_that_only_encloses_the_one_before():
+    text = "أفاد مصدر أن سيارة مفخخة استهدفت مركزا في قضاء البعيد شمال غرب العاصمة. وأسفر الانفجار عن مقتل 33 مسلحا."
+    incs = run(text, ("LOC", "البعيد"), ("LOC", "العاصمة"), ("KILLED", "33"))
+    assert txt(incs[0].location) == "البعيد"
+
+
+def test_two_towns_take_the_place_that_covers_both():
+    text = "قتل 3 مدنيين في قصف على بلدتي الفوعة وكفريا في محافظة إدلب."
+    incs = run(text, ("KILLED", "3"), ("LOC", "الفوعة"), ("LOC", "كفريا"), ("LOC", "إدلب"))
+    assert txt(incs[0].location) == "إدلب"
+    incs = run("قتل 3 مدنيين في قصف على بلدة الفوعة في محافظة إدلب.", ("KILLED", "3"), ("LOC", "الفوعة"), ("LOC", "إدلب"))
+    assert txt(incs[0].location) == "الفوعة"
