@@ -8,6 +8,7 @@
     hasila-annotate ls-pull --project N         finished Label Studio annotations -> store
     hasila-annotate agreement --second DIR      inter-annotator agreement: store vs a second store
     hasila-annotate select                      rerun the gold-set selection (annotations/selection.json)
+    hasila-annotate stats [--readme]            per-split statistics (--readme: refresh annotations/README.md)
 
 The store root is ``--store`` (default ``annotations/store``, or ``$HASILA_ANNOTATIONS/store``);
 corpora come from ``--data`` (default ``$HASILA_DATA`` or ``../shared/data``).
@@ -137,6 +138,32 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    import json
+
+    from hasila.train.annotate.stats import markdown, store_stats
+    from hasila.train.gold import gold_documents
+    from hasila.train.settings import annotations_dir
+
+    by_split = {name: gold_documents(name, store_root=args.store) for name in ("train", "dev", "test")}
+    stats = store_stats(by_split)
+    table = markdown(stats)
+    print(json.dumps(stats, ensure_ascii=False, indent=1))
+    print(table)
+    if args.readme:
+        readme = annotations_dir() / "README.md"
+        text = readme.read_text(encoding="utf-8")
+        start, end = "<!-- stats -->", "<!-- /stats -->"
+        if start not in text or end not in text:
+            raise StoreError(f"{readme} has no {start} … {end} markers to put the table between")
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        tmp = readme.with_suffix(".md.tmp")
+        tmp.write_text(head + start + "\n" + table + end + tail, encoding="utf-8")
+        tmp.replace(readme)
+    return 0
+
+
 def cmd_select(args: argparse.Namespace) -> int:
     from hasila.train.annotate.select import main as select_main
 
@@ -206,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--second", type=Path, required=True, help="store root of the independent second annotations")
     p.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
     p.set_defaults(func=cmd_agreement)
+
+    p = sub.add_parser("stats", help="per-split statistics of the gold store")
+    p.add_argument("--readme", action="store_true", help="write the table into annotations/README.md")
+    p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("select", help="rerun the reproducible gold-set selection")
     p.add_argument("--out", type=Path, default=None, help="default: annotations/selection.json")
