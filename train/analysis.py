@@ -238,8 +238,9 @@ def read_training_log(model_dir: str | Path) -> dict[str, Any] | None:
 
 
 def learning_curves(log: dict[str, Any]) -> LearningCurves:
-    """Loss and dev F1 per step from a ``training_log.json`` (``state.loss_history`` and
-    ``state.history``); a curve the log does not record is empty."""
+    """Loss and dev F1 per step from a ``training_log.json``: ``state.history`` (the trainer's
+    dev evaluations) and ``state.loss_history`` (``{"step", "loss"}`` entries, one per logged
+    step); a curve the log does not record is empty."""
     state = log.get("state")
     if not isinstance(state, dict):
         raise ValueError("training log has no 'state' object")

@@ -204,7 +204,7 @@ def evaluate_model(
     if not model_dir.is_dir():
         raise EvaluationError(f"model folder not found: {model_dir}")
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    model = AutoModelForTokenClassification.from_pretrained(str(model_dir))
+    model = AutoModelForTokenClassification.from_pretrained(str(model_dir), dtype=torch.float32)  # shipped weights are fp16; score in fp32
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device)
     label_set = label_set_of_model(model.config.id2label)

@@ -229,6 +229,7 @@ class TrainerState:
     finished: bool = False
     data_fingerprint: str = ""
     history: list[dict[str, Any]] = field(default_factory=list)
+    loss_history: list[dict[str, Any]] = field(default_factory=list)  # training loss every log_steps (learning curves)
 
     @classmethod
     def read(cls, path: Path) -> TrainerState:
@@ -421,6 +422,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, callbacks: Sequence[StepCal
             if state.global_step % cfg.log_steps == 0 or last:
                 mean = accelerator.reduce(torch.tensor(running / max(running_n, 1), device=accelerator.device), "mean")
                 log.info("step %d/%d loss %.4f lr %.3g", state.global_step, total, float(mean), scheduler.get_last_lr()[0])
+                state.loss_history.append({"step": state.global_step, "loss": round(float(mean), 5), "lr": scheduler.get_last_lr()[0]})
                 running, running_n = 0.0, 0
             due = (cfg.eval_steps is not None and state.global_step % cfg.eval_steps == 0) or (cfg.eval_steps is None and epoch_end)
             if dev is not None and (due or last):
