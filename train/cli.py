@@ -4,6 +4,7 @@
                      [--base-model ID_OR_PATH] [--output-dir DIR] [--resume]
     hasila-train run --resume --output-dir DIR        # continue a crashed run with its saved config
     hasila-train card --model DIR --metrics metrics.json
+    hasila-train export --model runs/hasila-ner-cpu --out models/hasila-ner   # fp16 package to ship
     hasila-train base ...                             # see hasila-train base --help
 
 Several GPUs: ``accelerate launch --multi_gpu --num_processes N -m hasila.train.cli run --config ...``
@@ -39,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     card.add_argument("--metrics", type=Path, required=True, help="written by hasila-evaluate")
     card.add_argument("--out", type=Path, default=None, help="default: MODEL/README.md")
     card.add_argument("--name", default=None, help="model name in the card (default: the folder name)")
+
+    export = sub.add_parser("export", help="package a trained model in fp16 for shipping (≤ 40 MiB)")
+    export.add_argument("--model", type=Path, required=True)
+    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--dtype", default="float16", choices=("float16", "bfloat16", "float32"))
 
     sub.add_parser("base", help="build / trim / adapt the base encoder (hasila-train base --help)", add_help=False)
     return parser
@@ -106,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "card":
             return _card(args)
+        if args.command == "export":
+            from hasila.train.export import export_model
+
+            path = export_model(args.model, args.out, args.dtype)
+            size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+            print(f"exported to {path} ({size / 2**20:.1f} MiB)")
+            return 0
     except (HasilaError, FileNotFoundError) as err:
         print(f"hasila-train {args.command}: {err}", file=sys.stderr)
         return 2

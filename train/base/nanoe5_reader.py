@@ -16,11 +16,10 @@ Layout (little-endian), see ``docs/BASE_MODEL.md`` of the shared folder:
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
-
 from hasila.infer.types import HasilaError
 
 MAGIC = b"E5S1"

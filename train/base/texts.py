@@ -13,9 +13,9 @@ import glob
 import hashlib
 import json
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from hasila.infer.types import HasilaError
 

@@ -24,13 +24,12 @@ import collections
 import copy
 import json
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Iterable, Sequence
-
-from tokenizers import Tokenizer
 
 from hasila.infer.types import HasilaError
+from tokenizers import Tokenizer
 
 WORD_MARK = "\u2581"
 MAX_LATIN_LETTERS = 2

@@ -77,7 +77,7 @@ def fetch_wheel(spec: WheelSpec, cache_dir: Path | None = None) -> Path:
                "-d", str(cache), spec.requirement]
     if spec.platform:
         command += ["--only-binary=:all:", "--platform", spec.platform]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, check=False, capture_output=True, text=True)
     path = cache / spec.filename
     if result.returncode != 0 or not path.is_file():
         raise HasilaError(
