@@ -271,6 +271,14 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
         if res.get("incidents"):
             out += ["", f"Incident level ({res['incidents']['documents']} documents; predictions from {res.get('incident_predictions', '?')}):", ""]
             out.append(_incident_table(res["incidents"]))
+    if metrics.get("ablations"):
+        # Measured by `hasila-evaluate` on the same dev data; each row names the run and what it changed.
+        rows = metrics["ablations"]
+        out += ["", "### Ablations (gold dev)", "", metrics.get("ablations_note", ""), "",
+                "| run | what changed | micro F1 | KILLED F1 | WOUNDED F1 | incident killed P / R |", "|---|---|---|---|---|---|"]
+        for r in rows:
+            out.append(f"| {r['run']} | {r['change']} | {_pct(r.get('micro_f1'))} | {_pct(r.get('killed_f1'))} | "
+                       f"{_pct(r.get('wounded_f1'))} | {_pct(r.get('incident_killed_p'))} / {_pct(r.get('incident_killed_r'))} |")
     out += ["", "## Limitations and risks", ""]
     out.append(
         "- **Misattributed responsibility.** Perpetrator and victim are read from the text; an outlet's framing, a "
