@@ -372,6 +372,30 @@ def _usable_entities(entities: Sequence[Entity], cut: int, furniture_spans: Sequ
     return out
 
 
+_DOUBLING_TWO = frozenset({"اثنان", "اثنين", "اثنتان", "اثنتين", "إثنان", "إثنين"})
+
+
+def _join_doubled_duals(entities: list[Entity], text: str) -> list[Entity]:
+    """«ضابطان اثنان»: a dual doubled by «اثنان» is ONE figure of 2 (DOMAIN.md), even when the model
+    tagged the two words as two counts; left apart they would be read as 2 + 2."""
+    out: list[Entity] = []
+    for e in entities:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.label == e.label and e.label in COUNT_LABELS
+                and not text[prev.end:e.start].strip() and e.text in _DOUBLING_TWO):
+            try:
+                is_dual = parse_quantity(prev.text).value == 2
+            except QuantityError:
+                is_dual = False
+            if is_dual:
+                scores = [x.span.score for x in (prev, e) if x.span.score is not None]
+                score = sum(scores) / len(scores) if scores else None
+                out[-1] = Entity(e.label, Span.of(text, prev.start, e.end, score))
+                continue
+        out.append(e)
+    return out
+
+
 def _context(text: str, folded: str, sent: _Sentence, ent: Entity) -> tuple[str, str]:
     # A window of characters first: a few words are never longer than this, and long
     # sentences (scraped text without punctuation) stay linear.
@@ -1145,7 +1169,7 @@ def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
     text = norm.text
     folded = fold_letters(text)
     cut, furniture_spans = furniture(norm)
-    kept = _usable_entities(entities, cut, furniture_spans)
+    kept = _join_doubled_duals(_usable_entities(entities, cut, furniture_spans), text)
     sentences = _build_sentences(text, cut, kept)
     unread: dict[int, list[Entity]] = {}
     for sent in sentences:

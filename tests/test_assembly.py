@@ -681,3 +681,20 @@ def test_two_towns_take_the_place_that_covers_both():
     assert txt(incs[0].location) == "إدلب"
     incs = run("قتل 3 مدنيين في قصف على بلدة الفوعة في محافظة إدلب.", ("KILLED", "3"), ("LOC", "الفوعة"), ("LOC", "إدلب"))
     assert txt(incs[0].location) == "الفوعة"
+
+
+def test_doubled_dual_tagged_as_two_counts_is_one_figure():
+    # The model may tag «ضابطان» and «اثنان» separately; the toll is 2 officers + 2 soldiers, not 2+2+2.
+    text = "قتل ضابطان اثنان وجنديان في كمين نصبه مسلحون مجهولون قرب تدمر."
+    incs = run(text, ("KILLED", "ضابطان", 1, 0.9), ("KILLED", "اثنان", 1, 0.7), ("KILLED", "وجنديان"), ("LOC", "تدمر"))
+    figures = sorted((i.killed.span.text, i.killed.value) for i in incs if i.killed)
+    assert ("ضابطان اثنان", 2) in figures
+    assert all(text_ != "اثنان" for text_, _ in figures)
+    assert sum(v for _, v in figures) == 4
+
+
+def test_two_after_a_non_dual_is_left_alone():
+    # «اثنان» after a plain number is not a doubling: nothing is joined.
+    text = "قتل 5 اثنان منهم من الأطفال في قصف على حلب."
+    incs = run(text, ("KILLED", "5"), ("KILLED", "اثنان"), ("LOC", "حلب"))
+    assert all(i.killed is None or i.killed.span.text != "5 اثنان" for i in incs)
