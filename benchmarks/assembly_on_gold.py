@@ -17,6 +17,7 @@ Run by hand (needs the corpora); the test split is for final figures only, never
 from __future__ import annotations
 
 import argparse
+from bisect import bisect_left, bisect_right
 import datetime as dt
 import json
 import re
@@ -36,8 +37,9 @@ WOUNDED_CUE = re.compile(r"جرح|جريح|جرحى|إصاب|اصاب|أصيب|�
 
 def to_normalized(norm: NormalizedText, start: int, end: int) -> tuple[int, int] | None:
     """Normalized offsets of the characters that come from original [start, end)."""
-    inside = [i for i in range(len(norm.text)) if norm.starts[i] >= start and norm.ends[i] <= end]
-    return (inside[0], inside[-1] + 1) if inside else None
+    first = bisect_left(norm.starts, start)  # starts/ends are monotone (a tested property)
+    last = bisect_right(norm.ends, end)
+    return (first, last) if first < last else None
 
 
 def gold_entities(doc, norm: NormalizedText) -> list[Entity]:

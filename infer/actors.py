@@ -44,6 +44,8 @@ tagged) after «أفاد/ذكر/قال/أعلن/أكد/وثق/نقل/نشر/بث
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -78,9 +80,25 @@ class Word:
         return any(ch.isalpha() for ch in self.key)
 
 
+@lru_cache(maxsize=8)
+def _word_index(text: str) -> tuple[list[int], list[tuple[int, int]]]:
+    # Assembly asks for the words of many small windows of the same article: split it once.
+    words = split_words(text)
+    return [s for s, _ in words], words
+
+
 def words_in(text: str, folded: str, start: int, end: int) -> list[Word]:
-    """Words of ``text[start:end]`` (absolute offsets) with their folded keys."""
-    return [Word(start + s, start + e, folded[start + s : start + e]) for s, e in split_words(text[start:end])]
+    """Words of ``text[start:end]`` (absolute offsets) with their folded keys — exactly what
+    ``split_words(text[start:end])`` gives, read from the article's words split once."""
+    starts, words = _word_index(text)
+    i = bisect_left(starts, start)
+    j = bisect_left(starts, end)
+    # A word cut by either edge of the window splits differently on its own: split the window then.
+    cut_before = i > 0 and words[i - 1][1] > start
+    cut_after = j > 0 and words[j - 1][1] > end
+    if cut_before or cut_after:
+        return [Word(start + s, start + e, folded[start + s : start + e]) for s, e in split_words(text[start:end])]
+    return [Word(s, e, folded[s:e]) for s, e in words[i:j]]
 
 
 _PROCLITICS = ("وبال", "وال", "فال", "بال", "لل", "ال", "وب", "ول", "و", "ف", "ب", "ل")

@@ -698,3 +698,21 @@ def test_two_after_a_non_dual_is_left_alone():
     text = "قتل 5 اثنان منهم من الأطفال في قصف على حلب."
     incs = run(text, ("KILLED", "5"), ("KILLED", "اثنان"), ("LOC", "حلب"))
     assert all(i.killed is None or i.killed.span.text != "5 اثنان" for i in incs)
+
+
+def test_words_in_equals_splitting_the_window():
+    # words_in reads the article's words split once; any window must give what splitting it would.
+    import random
+
+    from hasila.infer.actors import words_in
+    from hasila.infer.normalize import fold_letters
+    from hasila.infer.tokenize import split_words
+
+    text = "قتل 1,365 شخصا و15 آخرون في الـ18 من نيسان/ أبريل، وأصيب ٢٫٥ ألف. [ads3] ما لا يقل عن 35."
+    folded = fold_letters(text)
+    rng = random.Random(0)
+    for _ in range(2000):
+        a = rng.randrange(len(text) + 1)
+        b = rng.randrange(a, len(text) + 1)
+        want = [(a + s, a + e) for s, e in split_words(text[a:b])]
+        assert [(w.start, w.end) for w in words_in(text, folded, a, b)] == want

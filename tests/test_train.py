@@ -120,9 +120,9 @@ def test_config_overrides_and_errors(tmp_path):
 
 
 def test_shipped_configs_load():
-    for name in ("hasila", "anercorp4"):
+    for name, label_set in (("hasila", "hasila"), ("benchmark-4class", "anercorp4")):
         cfg = load_config(REPO / "train" / "configs" / f"{name}.json")
-        assert cfg.label_set == name
+        assert cfg.label_set == label_set
 
 
 # ---------------------------------------------------------------- windows

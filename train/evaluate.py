@@ -32,11 +32,11 @@ All counts are summed over documents before dividing (micro averages).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hasila.infer.normalize import normalize_for_match
 from hasila.infer.types import Incident, Span
 
 MODES = ("default", "strict")
@@ -116,13 +116,11 @@ class IncidentDoc:
     hard_negative: bool = False
 
 
-_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_ALEFS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
 
 
 def normalize_name(text: str) -> str:
     """Spelling-insensitive form used to compare names («قوّات النظام» == «قوات النظام»)."""
-    return " ".join(_DIACRITICS.sub("", text).translate(_ALEFS).split())
+    return " ".join(normalize_for_match(text).split())
 
 
 def spans_overlap(a: Span, b: Span) -> bool:

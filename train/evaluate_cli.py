@@ -16,7 +16,7 @@ predicts (``--labels`` narrows further). Which labels those are is written into 
   DATE or counts, and its MISC is not a Hasila label): a 3-class figure.
 - The 4-class figure (PERS / LOC / ORG / MISC, comparable with published ANERcorp results) is
   obtained from a separate model trained with ``label_set: "anercorp4"`` on ANERcorp's own tags
-  (``hasila-train run --config train/configs/anercorp4.json``); evaluating that model on
+  (``hasila-train run --config train/configs/benchmark-4class.json``); evaluating that model on
   ``anercorp-camel-test`` reads the corpus's original tags.
 
 Incident scores (``gold-*`` only, Hasila label set): the model is run through the extraction

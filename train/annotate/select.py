@@ -26,12 +26,13 @@ import json
 import os
 import re
 import tempfile
-import zipfile
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
+from hasila.train.corpora.saudinewsnet import doc_id as snn_doc_id
+from hasila.train.corpora.saudinewsnet import read_zip
 from hasila.train.settings import annotations_dir, data_dir
 
 CASUALTY = r"(?:مقتل|قتل|قتيل|قتيلا|قتلى|القتلى|مصرع|حتفه|حتفهم|جرحى|الجرحى|جريح|جريحا|إصابة|اصابة|أصيب|اصيب|إصابات|استشهاد|شهيد|شهداء|مصابين|مصابا)"
@@ -68,11 +69,8 @@ class Candidate:
 def iter_articles(root: Path) -> Iterator[tuple[str, str, dict]]:
     """(doc_id, zip date, article) for every SaudiNewsNet article, in corpus order."""
     for zpath in sorted(root.glob("*.zip")):
-        date = zpath.stem
-        with zipfile.ZipFile(zpath) as zf:
-            (name,) = [n for n in zf.namelist() if n.endswith(".json")]
-            for i, art in enumerate(json.loads(zf.read(name))):
-                yield f"snn-{date}-{i:04d}", date, art
+        for i, art in enumerate(read_zip(zpath)):
+            yield snn_doc_id(zpath.stem, i), zpath.stem, art
 
 
 def split_of(outlet: str, date: str) -> str:

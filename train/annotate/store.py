@@ -15,7 +15,6 @@ import os
 import re
 import tempfile
 import unicodedata
-import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -136,17 +135,13 @@ def parse_saudinewsnet_id(doc_id: str) -> tuple[str, int]:
 @lru_cache(maxsize=4)
 def _saudinewsnet_articles(zip_path: str) -> tuple[dict[str, Any], ...]:
     # One zip holds one JSON array; caching a few keeps batch loads from re-parsing them.
+    # The corpus loader's reader; a document needs only the field it names, so no per-article checks.
+    from hasila.train.corpora.saudinewsnet import read_articles
+
     path = Path(zip_path)
     if not path.is_file():
         raise StoreError(f"SaudiNewsNet zip not found: {path} (set HASILA_DATA to the corpora folder)")
-    with zipfile.ZipFile(path) as zf:
-        names = [n for n in zf.namelist() if n.endswith(".json")]
-        if len(names) != 1:
-            raise StoreError(f"{path}: expected one .json inside, found {names}")
-        articles = json.loads(zf.read(names[0]).decode("utf-8"))
-    if not isinstance(articles, list):
-        raise StoreError(f"{path}: expected a JSON array of articles")
-    return tuple(articles)
+    return tuple(read_articles(path))
 
 
 def saudinewsnet_article(zip_name: str, index: int, data: Path | None = None) -> dict[str, Any]:

@@ -45,6 +45,22 @@ def doc_id(zip_date: str, index: int) -> str:
 
 def read_zip(path: Path) -> list[dict]:
     """The articles of one dated zip, each checked to have exactly the six string fields."""
+    articles = read_articles(path)
+    where = f"{path}!{path.stem}.json"
+    for i, art in enumerate(articles):
+        if not isinstance(art, dict) or set(art) != set(ARTICLE_FIELDS):
+            keys = sorted(art) if isinstance(art, dict) else type(art).__name__
+            raise CorpusError(
+                f"{where}: article {i}: expected fields {', '.join(ARTICLE_FIELDS)}, got {keys}"
+            )
+        bad = [k for k in ARTICLE_FIELDS if not isinstance(art[k], str)]
+        if bad:
+            raise CorpusError(f"{where}: article {i}: fields {', '.join(bad)} are not strings")
+    return articles
+
+
+def read_articles(path: Path) -> list:
+    """The JSON array of one dated zip, as stored (no per-article checks: see ``read_zip``)."""
     member = f"{path.stem}.json"
     with zipfile.ZipFile(path) as zf:
         try:
@@ -58,15 +74,6 @@ def read_zip(path: Path) -> list[dict]:
         raise CorpusError(f"{where}: not a UTF-8 JSON file ({exc})") from exc
     if not isinstance(articles, list):
         raise CorpusError(f"{where}: expected a JSON array of articles, got {type(articles).__name__}")
-    for i, art in enumerate(articles):
-        if not isinstance(art, dict) or set(art) != set(ARTICLE_FIELDS):
-            keys = sorted(art) if isinstance(art, dict) else type(art).__name__
-            raise CorpusError(
-                f"{where}: article {i}: expected fields {', '.join(ARTICLE_FIELDS)}, got {keys}"
-            )
-        bad = [k for k in ARTICLE_FIELDS if not isinstance(art[k], str)]
-        if bad:
-            raise CorpusError(f"{where}: article {i}: fields {', '.join(bad)} are not strings")
     return articles
 
 
