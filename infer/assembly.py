@@ -69,6 +69,9 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    later (more detailed) telling; the earlier figures go to ``extra["repeats"]``. A figure
    equal to a total that rule 4 split into its attacks (a headline «مقتل 35» over «27 … و8»)
    is that total told again: it goes to the first part's ``repeats``, never an incident.
+   7c. **Wounded of no side** (guideline rule 23): when one event's dead are split into incidents
+   by side, a wounded figure that names no side («وإصابة 7 آخرين») is an incident of its own in
+   that event (killed null, victim null), not a figure of the last side's incident.
 8. **Victim** (see ``actors.find_victim``): the named side after the figure (the ORG after
    «من»/«في صفوف», else the group noun phrase), else the people noun («مدنيا»), else the side
    named before it («قتلى قوات النظام»). A named victim wins over a people noun. When the
@@ -704,6 +707,26 @@ def _build_slots(sentences: list[_Sentence], text: str, folded: str) -> list[_Sl
     return slots
 
 
+def _split_sideless_wounded(slots: list[_Slot]) -> list[_Slot]:
+    """Rule 7c (guideline rule 23): when an event's dead are split by side («مقتل 12 من الأمن و3
+    عمال وإصابة 7 آخرين»), wounded that name no side belong to neither: they become an incident
+    of their own in the same event, not a figure of the last side's."""
+    killed_slots: dict[int, int] = {}
+    for slot in slots:
+        if "KILLED" in slot.figures:
+            killed_slots[slot.group] = killed_slots.get(slot.group, 0) + 1
+    out: list[_Slot] = []
+    for slot in slots:
+        out.append(slot)
+        wounded = slot.figures.get("WOUNDED")
+        if (wounded is None or "KILLED" not in slot.figures or killed_slots.get(slot.group, 0) < 2
+                or wounded.victim is not None or wounded.role != "event"):
+            continue
+        del slot.figures["WOUNDED"]
+        out.append(_Slot({"WOUNDED": wounded}, slot.group, sentences={wounded.sentence.index}))
+    return out
+
+
 def _merge_updates(slots: list[_Slot], sentences: list[_Sentence], text: str, folded: str) -> list[_Slot]:
     """Rule 6: an update replaces the figure of the latest compatible earlier incident."""
     out: list[_Slot] = []
@@ -1185,7 +1208,8 @@ def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
     _find_breakdowns(all_figs, folded)
     _attach_parts(all_figs, text, folded)
     _drop_parts_of_cumulative(all_figs)
-    slots = _merge_updates(_build_slots(sentences, text, folded), sentences, text, folded)
+    slots = _split_sideless_wounded(_build_slots(sentences, text, folded))
+    slots = _merge_updates(slots, sentences, text, folded)
     slots = _drop_repeated_totals(slots, all_figs, text)
     slots = _merge_repeats(slots, sentences, text, folded)
     slots = _attach_early_tolls(slots, all_figs, text)

@@ -1,7 +1,8 @@
 """The extraction pipeline: documents in, one record per document out, in input order.
 
 For each document: normalize (keeping the map to original offsets) → split words → the
-token classifier → BIO decoding → incident assembly → record. Entities are reported over the
+token classifier → BIO decoding → the kind of each count from its words
+(``casualty``) → incident assembly → record. Entities are reported over the
 whole text (they are what the model read); incident assembly ignores those in page furniture
 (readers' comments, related-article titles, ad markers: see ``assembly`` and ``furniture``),
 which are not reports.
@@ -28,6 +29,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Iterator, Sequence
 
 from hasila.infer.assembly import assemble_incidents
+from hasila.infer.casualty import relabel_counts
 from hasila.infer.decode import decode_entities, entity_to_original
 from hasila.infer.inputs import InputDoc, InputReader
 from hasila.infer.model import TokenClassifier, find_model
@@ -129,7 +131,7 @@ class Extractor:
 
     def _record(self, item: _Prepared, predictions: Sequence[tuple[str, float]]) -> dict[str, Any]:
         doc, norm = item.doc, item.norm
-        entities = decode_entities(norm.text, item.words, predictions)
+        entities = relabel_counts(norm.text, decode_entities(norm.text, item.words, predictions))
         incidents = assemble_incidents(norm, entities, doc.date)
         record = ok_record(
             doc.doc_id, doc.text, entities=[entity_to_original(norm, e) for e in entities],

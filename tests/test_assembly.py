@@ -716,3 +716,21 @@ def test_words_in_equals_splitting_the_window():
         b = rng.randrange(a, len(text) + 1)
         want = [(a + s, a + e) for s, e in split_words(text[a:b])]
         assert [(w.start, w.end) for w in words_in(text, folded, a, b)] == want
+
+
+def test_wounded_of_no_side_is_its_own_incident_when_the_dead_are_split_by_side():
+    # Guideline rule 23: the 7 wounded belong to neither side's dead.
+    text = "قتل 12 من عناصر الأمن و3 من المسلحين وأصيب 7 آخرون في هجوم على حاجز في مدينة الرمادي."
+    incs = run(text, ("KILLED", "12"), ("ORG", "عناصر الأمن"), ("KILLED", "3"), ("WOUNDED", "7"),
+               ("LOC", "الرمادي"))
+    figures = [(i.killed and i.killed.value, i.wounded and i.wounded.value) for i in incs]
+    assert sorted(figures, key=str) == sorted([(12, None), (3, None), (None, 7)], key=str)
+    assert len({i.extra["event_group"] for i in incs}) == 1
+    wounded = next(i for i in incs if i.wounded is not None)
+    assert wounded.victim is None
+
+
+def test_wounded_stay_with_the_dead_when_the_dead_are_one_side():
+    text = "قتل 12 من عناصر الأمن وأصيب 7 آخرون في هجوم على حاجز في مدينة الرمادي."
+    incs = run(text, ("KILLED", "12"), ("ORG", "عناصر الأمن"), ("WOUNDED", "7"), ("LOC", "الرمادي"))
+    assert [(i.killed.value, i.wounded.value) for i in incs] == [(12, 7)]

@@ -1,0 +1,98 @@
+"""The kind of a count (killed or wounded) from the words around it. Made-up sentences."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hasila.infer.casualty import relabel_counts
+from hasila.infer.normalize import normalize
+from hasila.infer.types import Entity, Span
+
+
+def counts(text: str, *specs: tuple[str, str] | tuple[str, str, int]) -> list[tuple[str, str]]:
+    """Relabel counts placed by (model label, quote[, occurrence]); (label, text) pairs back."""
+    norm = normalize(text).text
+    ents = []
+    for spec in specs:
+        label, quote = spec[0], spec[1]
+        i = -1
+        for _ in range(spec[2] if len(spec) > 2 else 1):
+            i = norm.find(quote, i + 1)
+            assert i >= 0, quote
+        ents.append(Entity(label, Span(i, i + len(quote), quote, 0.9)))
+    out = relabel_counts(norm, ents)
+    for a, b in zip(ents, out):  # only the label may change
+        assert (a.start, a.end, a.text, a.span.score) == (b.start, b.end, b.text, b.span.score)
+    return [(e.label, e.text) for e in out]
+
+
+@pytest.mark.parametrize(
+    "text, quote, kind",
+    [
+        ("سقط 1592 قتيلا و3329 جريحا في المعارك.", "3329", "WOUNDED"),
+        ("سقط 1592 قتيلا و3329 جريحا في المعارك.", "1592", "KILLED"),
+        ("قدمت المنظمة العلاج لـ 206 جرحى أصيبوا في القصف.", "206", "WOUNDED"),
+        ("أعلنت المنظمة أن ما يقرب من 9 آلاف جريح نقلوا.", "9 آلاف", "WOUNDED"),
+        ("أسفر الهجوم عن مقتل 4 مدنيين وإصابة اثنين وعشرين بجروح.", "اثنين وعشرين", "WOUNDED"),
+        ("أسفر الهجوم عن مقتل 4 مدنيين وإصابة اثنين وعشرين بجروح.", "4", "KILLED"),
+        ("قتل 3 فلسطينيين وأصيب 20 آخرون أمس.", "20", "WOUNDED"),
+        ("وأضاف أن ثمانية أشخاص أصيبوا في الانفجار.", "ثمانية", "WOUNDED"),
+        ("وقال إن 38 شخصا آخرين أصيبوا بجروح.", "38", "WOUNDED"),
+        ("أدى القصف إلى مصرع 22 متمردا وإصابة 30 آخرين بجراح.", "22", "KILLED"),
+        ("أدى القصف إلى مصرع 22 متمردا وإصابة 30 آخرين بجراح.", "30", "WOUNDED"),
+        ("وجرح جنديان في الاشتباك.", "جنديان", "WOUNDED"),
+        ("تعرض 7 من رجال حرس الحدود للإصابة.", "7", "WOUNDED"),
+    ],
+)
+def test_the_words_next_to_a_count_decide_its_kind(text, quote, kind):
+    other = "WOUNDED" if kind == "KILLED" else "KILLED"
+    assert counts(text, (other, quote)) == [(kind, quote)]
+    assert counts(text, (kind, quote)) == [(kind, quote)]
+
+
+def test_the_cue_of_the_next_clause_is_not_this_counts():
+    # «وإصابة» after «متمردا» belongs to 30, not to 22.
+    text = "أدى القصف إلى مصرع 22 متمردا وإصابة 30 آخرين."
+    assert counts(text, ("WOUNDED", "22"), ("KILLED", "30")) == [("KILLED", "22"), ("WOUNDED", "30")]
+
+
+def test_a_cue_before_an_earlier_count_is_not_looked_at():
+    # «وجرح 28» is 28's; «بسقوط 26 شخصا» says nothing, so the model's label stays.
+    text = "سجلت نينوى 101 قتيل وجرح 28 وكركوك بسقوط 26 شخصا."
+    out = counts(text, ("KILLED", "101"), ("WOUNDED", "28"), ("KILLED", "26"))
+    assert out == [("KILLED", "101"), ("WOUNDED", "28"), ("KILLED", "26")]
+
+
+def test_parts_and_lists_take_their_wholes_kind():
+    text = "أدى الانفجار إلى إصابة تسعة أشخاص، ثلاثة منهم إصاباتهم بالغة."
+    assert counts(text, ("WOUNDED", "تسعة"), ("KILLED", "ثلاثة")) == [("WOUNDED", "تسعة"), ("WOUNDED", "ثلاثة")]
+    text = "ما أدى إلى إصابة خمسة أشخاص بينهم ثلاث نساء وطفلين."
+    out = counts(text, ("WOUNDED", "خمسة"), ("KILLED", "ثلاث"), ("KILLED", "وطفلين"))
+    assert out == [("WOUNDED", "خمسة"), ("WOUNDED", "ثلاث"), ("WOUNDED", "وطفلين")]
+
+
+def test_a_count_whose_words_say_nothing_keeps_the_models_label():
+    text = "وأضاف أن خمسة أشخاص من سكان المنازل المجاورة نقلوا إلى المستشفى."
+    assert counts(text, ("KILLED", "خمسة")) == [("KILLED", "خمسة")]
+    assert counts(text, ("WOUNDED", "خمسة")) == [("WOUNDED", "خمسة")]
+
+
+def test_other_labels_are_never_touched():
+    text = "قتل 5 أشخاص في مدينة حلب أمس."
+    assert counts(text, ("LOC", "حلب"), ("DATE", "أمس")) == [("LOC", "حلب"), ("DATE", "أمس")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="قتلجرحأصيبمن 0123456789،. وآخرينبجروح", max_size=80), st.data())
+def test_relabelling_never_moves_or_drops_a_span(text, data):
+    if not text:
+        return
+    n = len(text)
+    start = data.draw(st.integers(0, n - 1))
+    end = data.draw(st.integers(start + 1, n))
+    ents = [Entity(data.draw(st.sampled_from(["KILLED", "WOUNDED", "LOC"])), Span.of(text, start, end))]
+    out = relabel_counts(text, ents)
+    assert [(e.start, e.end, e.text) for e in out] == [(e.start, e.end, e.text) for e in ents]
+    assert out[0].label in (("KILLED", "WOUNDED") if ents[0].label != "LOC" else ("LOC",))
