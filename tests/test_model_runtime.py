@@ -242,3 +242,51 @@ def test_entities_map_back_to_the_original_text():
     assert ent.label == "KILLED" and ent.text == "15 قت. يلا"
     assert original[ent.start:ent.end] == ent.text
     assert ent.span.score == 0.9
+
+
+# -- windows from the model, int8 ------------------------------------------------------------
+
+
+def _copy_with_config(src, dst, **changes):
+    import json
+    import shutil
+
+    shutil.copytree(src, dst)
+    cfg = json.loads((dst / "config.json").read_text())
+    cfg.update(changes)
+    (dst / "config.json").write_text(json.dumps(cfg))
+    return dst
+
+
+def test_windows_come_from_the_models_config(tiny_path, tmp_path):
+    path = _copy_with_config(tiny_path, tmp_path / "m", hasila_inference={"max_length": 24, "stride": 6})
+    own = TokenClassifier.load(path, device="cpu")
+    assert (own.window, own.stride) == (24 - len(own.prefix_ids) - len(own.suffix_ids), 6)
+    asked = TokenClassifier.load(path, device="cpu", max_length=32, stride=4)  # the caller wins
+    assert (asked.window, asked.stride) == (32 - len(asked.prefix_ids) - len(asked.suffix_ids), 4)
+    long_doc = [w for ws, _ in tiny_corpus() for w in ws]
+    [pred] = own.predict([long_doc])
+    assert len(pred) == len(long_doc)
+
+
+@pytest.mark.parametrize("bad, message", [("128", "must be an object"), ({"max_length": 4096}, "positions"),
+                                          ({"max_length": 24, "stride": -1}, "stride")])
+def test_a_bad_window_setting_is_a_clear_error(tiny_path, tmp_path, bad, message):
+    path = _copy_with_config(tiny_path, tmp_path / "m", hasila_inference=bad)
+    with pytest.raises(ModelError, match=message):
+        TokenClassifier.load(path, device="cpu")
+
+
+def test_int8_model_predicts_the_same_tags_mostly(tiny_path, clf):
+    q = TokenClassifier.load(tiny_path, device="cpu", quantize="int8")
+    assert q.info.to_json()["quantization"] == "int8" and "quantization" not in clf.info.to_json()
+    assert isinstance(q.model.classifier, torch.nn.Linear)  # the head stays fp32
+    docs = [w for w, _ in tiny_corpus()]
+    exact = [t for p in clf.predict(docs) for t, _ in p]
+    approx = [t for p in q.predict(docs) for t, _ in p]
+    agree = sum(a == b for a, b in zip(exact, approx)) / len(exact)
+    assert agree >= 0.9, agree
+    with pytest.raises(ModelError, match="unknown quantization"):
+        TokenClassifier.load(tiny_path, device="cpu", quantize="int4")
+    with pytest.raises(ModelError, match="float32"):
+        TokenClassifier.load(tiny_path, device="cpu", dtype="bfloat16", quantize="int8")

@@ -245,6 +245,10 @@ def test_train_run_saves_a_pipeline_model(assets, tmp_path, tokenizer):
     assert log["best_step"] in (4, 8)
     cfg = json.loads((out / "config.json").read_text())
     assert [cfg["id2label"][str(i)] for i in range(len(BIO_TAGS))] == list(BIO_TAGS)
+    # the windows it was trained on travel with it (hasila-extract and plain transformers)
+    run_cfg = json.loads((out / "hasila_train_config.json").read_text())
+    assert cfg["hasila_inference"] == {"max_length": run_cfg["max_length"], "stride": run_cfg["stride"]}
+    assert json.loads((out / "tokenizer_config.json").read_text())["model_max_length"] == run_cfg["max_length"]
     ner = pipeline("token-classification", model=str(out), device=-1)
     found = ner("أفاد المرصد السوري بمقتل 35 عنصرا في بادية حمص")
     assert all(e["entity"] in BIO_TAGS for e in found)
