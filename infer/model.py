@@ -39,13 +39,9 @@ class ModelInfo:
     name: str
     sha256: str | None
     labels: tuple[str, ...]
-    quantization: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "sha256": self.sha256}
-        if self.quantization:
-            out["quantization"] = self.quantization  # results differ slightly from the fp32 model's
-        return out
+        return {"name": self.name, "sha256": self.sha256}
 
 
 def weights_sha256(model_dir: Path) -> str | None:
@@ -155,11 +151,9 @@ class TokenClassifier:
 
     @classmethod
     def load(cls, path_or_id: str | os.PathLike, device: str | None = "auto", dtype: Any = None, *,
-             batch_size: int = 16, stride: int | None = None, max_length: int | None = None,
-             quantize: str | None = None) -> "TokenClassifier":
+             batch_size: int = 16, stride: int | None = None, max_length: int | None = None) -> "TokenClassifier":
         """Load a checkpoint (local folder or hub id). ``dtype`` loads the weights in that type
         (no autocast); by default weights stay fp32 and CUDA runs under bf16 (or fp16) autocast.
-        ``quantize="int8"``: dynamic int8 quantization of the encoder's linear layers (CPU only).
         Windows: ``max_length`` / ``stride`` sub-words, by default the model's own
         (``hasila_inference`` in its config.json, written at export), else 512 / 128."""
         import torch
@@ -179,21 +173,12 @@ class TokenClassifier:
             raise ModelError(f"cannot load a token-classification model from {where!r}: {exc}") from exc
         model.to(device)
         model.eval()
-        if quantize is not None:
-            if quantize != "int8":
-                raise ModelError(f"unknown quantization {quantize!r} (known: int8)")
-            if device != "cpu":
-                raise ModelError(f"int8 quantization runs on the CPU only, not on {device}")
-            if torch_dtype not in (None, torch.float32):
-                raise ModelError("int8 quantization starts from float32 weights; leave dtype unset")
-            quantize_linear_int8(model)
         tags = check_bio_labels({int(k): v for k, v in model.config.id2label.items()})
         local = Path(where)
         info = ModelInfo(
             name=local.name if local.is_dir() else where,
             sha256=weights_sha256(local) if local.is_dir() else getattr(model.config, "_commit_hash", None),
             labels=tags,
-            quantization=quantize,
         )
         autocast = None
         if torch_dtype is None and device.startswith("cuda"):
@@ -307,28 +292,6 @@ class TokenClassifier:
                     tag_ids[j] = t[r, len(pre):len(pre) + n]
                     probs[j] = p[r, len(pre):len(pre) + n]
         return tag_ids, probs
-
-
-def quantize_linear_int8(model: Any) -> None:
-    """Replace the encoder's ``nn.Linear`` layers by dynamically quantized int8 ones, in place.
-
-    Weights int8 (per tensor), activations quantized on the fly: about twice the speed of fp32
-    matrix products on an AVX2 CPU. The classification head stays fp32. Measured effect on the
-    shipped model: see README (Speed)."""
-    import warnings
-
-    import torch
-
-    try:
-        from torch.ao.quantization import quantize_dynamic
-    except ImportError as exc:  # announced for removal in a future torch
-        raise ModelError(f"int8 quantization needs torch.ao.quantization, which torch {torch.__version__} lacks") from exc
-    encoder = getattr(model, "base_model", None)
-    if encoder is None or encoder is model:
-        raise ModelError("int8 quantization needs a model with a separate encoder (base_model)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch.ao deprecation notices: we pin torch and test this path
-        quantize_dynamic(encoder, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 # The model shipped with the repository (editable install): <repo>/models/hasila-ner.

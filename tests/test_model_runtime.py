@@ -275,18 +275,3 @@ def test_a_bad_window_setting_is_a_clear_error(tiny_path, tmp_path, bad, message
     path = _copy_with_config(tiny_path, tmp_path / "m", hasila_inference=bad)
     with pytest.raises(ModelError, match=message):
         TokenClassifier.load(path, device="cpu")
-
-
-def test_int8_model_predicts_the_same_tags_mostly(tiny_path, clf):
-    q = TokenClassifier.load(tiny_path, device="cpu", quantize="int8")
-    assert q.info.to_json()["quantization"] == "int8" and "quantization" not in clf.info.to_json()
-    assert isinstance(q.model.classifier, torch.nn.Linear)  # the head stays fp32
-    docs = [w for w, _ in tiny_corpus()]
-    exact = [t for p in clf.predict(docs) for t, _ in p]
-    approx = [t for p in q.predict(docs) for t, _ in p]
-    agree = sum(a == b for a, b in zip(exact, approx)) / len(exact)
-    assert agree >= 0.9, agree
-    with pytest.raises(ModelError, match="unknown quantization"):
-        TokenClassifier.load(tiny_path, device="cpu", quantize="int4")
-    with pytest.raises(ModelError, match="float32"):
-        TokenClassifier.load(tiny_path, device="cpu", dtype="bfloat16", quantize="int8")
