@@ -145,10 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     import torch
-    from transformers import pipeline
-
     from hasila.infer.model import TokenClassifier, find_model
     from hasila.infer.pipeline import Extractor
+    from transformers import pipeline
 
     if args.threads:
         torch.set_num_threads(args.threads)

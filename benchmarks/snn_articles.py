@@ -24,8 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", type=Path, required=True)
     args = p.parse_args(argv)
 
-    from hasila.train.corpora import load_corpus
     from hasila.infer.writers import atomic_write_text
+    from hasila.train.corpora import load_corpus
 
     rows = load_corpus("saudinewsnet")["train"]
     out = []

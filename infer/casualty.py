@@ -20,8 +20,8 @@ count is created or removed here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from .actors import Word, bare, words_in
 from .labels import COUNT_LABELS

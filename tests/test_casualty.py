@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from hasila.infer.casualty import relabel_counts
 from hasila.infer.normalize import normalize
 from hasila.infer.types import Entity, Span
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def counts(text: str, *specs: tuple[str, str] | tuple[str, str, int]) -> list[tuple[str, str]]:

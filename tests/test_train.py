@@ -243,6 +243,7 @@ def test_train_run_saves_a_pipeline_model(assets, tmp_path, tokenizer):
     assert log["total_steps"] == 8 and log["model_is"] == "best on dev"
     assert [h["step"] for h in log["state"]["history"]] == [4, 8]
     assert log["best_step"] in (4, 8)
+    assert log["train_seconds"] > 0 and log["device"].startswith("cpu") and log["processes"] == 1
     cfg = json.loads((out / "config.json").read_text())
     assert [cfg["id2label"][str(i)] for i in range(len(BIO_TAGS))] == list(BIO_TAGS)
     # the windows it was trained on travel with it (hasila-extract and plain transformers)

@@ -252,6 +252,9 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
                 "with a partial-annotation loss: a word tagged O there may be O or any unannotated label "
                 "(marginal likelihood over the allowed tags), so «مقتل 76 شخصا» in ANERcorp does not teach that 76 is not a count."
             )
+    compute = metrics.get("training_compute")
+    if compute:
+        out += ["", f"Training compute: {compute.get('description', '')}"]
     out += ["", "## Evaluation", ""]
     out.append(
         "Entity scores are span-level (seqeval): *default* is the conlleval reading, *strict* counts only well-formed IOB2 "
@@ -279,6 +282,12 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
         for r in rows:
             out.append(f"| {r['run']} | {r['change']} | {_pct(r.get('micro_f1'))} | {_pct(r.get('killed_f1'))} | "
                        f"{_pct(r.get('wounded_f1'))} | {_pct(r.get('incident_killed_p'))} / {_pct(r.get('incident_killed_r'))} |")
+    if metrics.get("benchmark_models"):
+        # Separate models trained only to compare the encoder with published results.
+        out += ["", "### Benchmark models", "", "| model | what | data | micro F1 | per label F1 |", "|---|---|---|---|---|"]
+        for b in metrics["benchmark_models"]:
+            per = ", ".join(f"{k} {_pct(v)}" for k, v in sorted(b.get("per_label_f1", {}).items()))
+            out.append(f"| {b['model']} | {b['what']} | `{b['data']}` | {_pct(b.get('micro_f1'))} | {per} |")
     out += ["", "## Limitations and risks", ""]
     out.append(
         "- **Misattributed responsibility.** Perpetrator and victim are read from the text; an outlet's framing, a "

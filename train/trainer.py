@@ -38,6 +38,7 @@ import math
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -230,6 +231,7 @@ class TrainerState:
     data_fingerprint: str = ""
     history: list[dict[str, Any]] = field(default_factory=list)
     loss_history: list[dict[str, Any]] = field(default_factory=list)  # training loss every log_steps (learning curves)
+    train_seconds: float = 0.0  # wall time of the optimizer steps, evaluations and checkpoints, over resumes
 
     @classmethod
     def read(cls, path: Path) -> TrainerState:
@@ -391,6 +393,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, callbacks: Sequence[StepCal
     running, running_n = 0.0, 0
     model.train()
     stop = state.global_step >= total
+    tick = time.perf_counter()
     while not stop:
         train_dl.set_epoch(state.epoch)
         loader = accelerator.skip_first_batches(train_dl, state.batches_in_epoch) if state.batches_in_epoch else train_dl
@@ -429,6 +432,9 @@ def train(cfg: TrainConfig, *, resume: bool = False, callbacks: Sequence[StepCal
                 stop = _evaluate_and_track(accelerator, model, tokenizer, dev_dl, dev, label_set, cfg, state, ckpt_root)
             if state.global_step % cfg.save_steps == 0 and not (last or stop):
                 _save_checkpoint(accelerator, ckpt_root, state, cfg.keep_checkpoints)
+            now = time.perf_counter()
+            state.train_seconds += now - tick
+            tick = now
             for cb in callbacks:
                 cb(state)
             if last or stop:
@@ -512,6 +518,13 @@ def _evaluate_and_track(accelerator, model, tokenizer, dev_dl, dev, label_set, c
     return False
 
 
+def _device_name(device: Any) -> str:
+    """«cpu (16 threads)» or the GPU's name: what the training time in the log was measured on."""
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"{device} ({torch.get_num_threads()} threads)"
+
+
 def _save_model(accelerator, model, tokenizer, target: Path, cfg: TrainConfig, metrics: dict[str, Any] | None) -> None:
     """``save_pretrained`` model + tokenizer + config into ``target``, atomically."""
     accelerator.wait_for_everyone()
@@ -584,6 +597,10 @@ def _export(accelerator, model, tokenizer, cfg: TrainConfig, state: TrainerState
             "best_dev_micro_f1": state.best_metric,
             "stopped_early": state.stopped_early,
             "model_is": "best on dev" if has_dev else "last step",
+            "train_seconds": round(state.train_seconds, 1),
+            "device": _device_name(accelerator.device),
+            "mixed_precision": accelerator.mixed_precision,
+            "processes": accelerator.num_processes,
             "state": asdict(state),
         }
         atomic_write_text(out / LOG_FILENAME, json.dumps(log_data, ensure_ascii=False, indent=1) + "\n")
