@@ -129,6 +129,11 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
     ``extra["superseded"]`` of the nearest incident with that label (and a compatible victim),
     never its own incident; with no such incident it is an ordinary figure.
 
+20. **References to an earlier attack** (guideline rule 13): a figure in a clause that refers
+    back to an attack the sentence is not about («في أعقاب هجوم مسلح على منتجع قتل فيه عشرات»,
+    «في قضية تفجير المسجد الذي قتل فيه نحو 30») makes no incident, unless the reference is
+    dated (then rule 15 decides by the date).
+
 ``Incident.extra`` keys (written next to the schema's fields by ``Incident.to_json``):
 ``event_group`` (int, always: equal numbers = one event), ``parts`` (subset counts),
 ``of_total`` (list of the totals a breakdown part belongs to), ``superseded`` (earlier tolls
@@ -187,7 +192,7 @@ _LONG_PERIOD = (
     r"أزمة|نزاع|صراع|أحداث)|اندلاع|انطلاق|" + _MONTH_WORDS + r"|\d{4}"
 )
 _CUMULATIVE = _cue(
-    rf"(?<!\w)(?:منذ\s+(?:\w+\s+){{0,2}}?(?:{_LONG_PERIOD})"
+    rf"(?<!\w)(?:و|ف)?(?:منذ\s+(?:\w+\s+){{0,2}}?(?:{_LONG_PERIOD})"
     r"|خلال\s+(?:ال)?(?:عام|سنة|سنوات|أعوام|شهر|أشهر|شهور|أسبوع|أسابيع|أسبوعين|شهرين|عامين|سنتين))(?!\w)"
 )
 _QUALIFIER_WORDS = r"(?:(?:نحو|حوالي|حوالى|قرابة|زهاء|أكثر|أقل|من|ما|لا|يقل|يزيد|عن|على|الأقل|يقارب)\s+){0,4}"
@@ -224,7 +229,7 @@ _SINCE_BEFORE = _cue(r"(?<!\w)منذ\s+(?:\w+\s+){0,2}$")
 # Rule 3b: counts over months, a report's statistics («خلال 10 أشهر», «في الأشهر القليلة
 # الماضية», «العدد الإجمالي للقتلى», «إحصائيات», «الحصيلة الشهرية», «منذ أن … في 2013»).
 _CUMULATIVE_MORE = _cue(
-    r"(?<!\w)(?:خلال|طوال|على\s+مدى|على\s+مدار)\s+(?:\w+\s+){0,2}?(?:ال)?(?:أشهر|شهور|أسابيع|سنوات|أعوام|فترة|الفترة)(?!\w)"
+    r"(?<!\w)(?:و|ف)?(?:خلال|طوال|على\s+مدى|على\s+مدار)\s+(?:\w+\s+){0,2}?(?:ال)?(?:أشهر|شهور|أسابيع|سنوات|أعوام|فترة|الفترة)(?!\w)"
     r"|(?<!\w)(?:في|خلال)\s+(?:ال)?(?:أشهر|شهور|أسابيع|سنوات|أعوام)\s+(?:القليلة\s+)?(?:ال)?(?:ماضية|أخيرة)(?!\w)"
     r"|(?<!\w)(?:ال|وال|بال|لل)?(?:عدد|حصيلة|مجموع)\s+(?:ال)?(?:إجمالي|اجمالي|كلي|إجمالية|اجمالية|كلية|شهرية|سنوية)(?!\w)"
     r"|(?<!\w)(?:ال|وال|بال)?(?:إحصائيات|احصائيات|إحصائية|احصائية|إحصاءات|احصاءات)(?!\w)"
@@ -244,6 +249,12 @@ _ARMED = _cue(
     r"ميليشيا|ميليشيات|مليشيا|مليشيات|متمردين|المتمردون|قوات|الجيش|عملية|عسكرية|اعتداء|استهداف|استهدف)(?!\w)"
 )
 # Rule 18 (guideline rule 31): bodies found — «العثور على جثتي شرطيين», «انتشال 11 جثة».
+# Rule 20: a figure in a relative clause about an earlier attack the sentence refers to
+# («في أعقاب هجوم مسلح على منتجع قتل فيه عشرات», «في قضية تفجير المسجد الذي قتل فيه 30»).
+_REFERENCE_TO_ATTACK = _cue(
+    r"(?<!\w)(?:و|ف)?(?:في\s+)?(?:أعقاب|اعقاب|عقب|إثر|اثر|خلفية|قضية|محاكمة|ذكرى|بذكرى|التحقيق\s+في|التحقيقات\s+في)(?!\w)"
+    r"[^.!?؟]*?(?<!\w)(?:الذي|التي|والذي|والتي|قتل\s+فيه|قتل\s+فيها|قتلت\s+فيه)(?!\w)[^.!?؟]*$"
+)
 _BODY_NOUN = _cue(r"(?<!\w)(?:و|ب)?(?:ال)?(?:جثة|جثث|جثتي|جثتين|جثتا|جثمان|جثامين|رفات)(?!\w)")
 _FOUND = _cue(r"(?<!\w)(?:و|ف)?(?:عثر|عثرت|يعثر|العثور|عثور|انتشال|انتشلت|انتشل|اكتشاف|اكتشفت|وجدت|مرمية|ملقاة)(?!\w)")
 # Rule 19: an early toll of the same event («وكانت الحصيلة الأولى أشارت إلى سقوط تسعة»).
@@ -461,6 +472,15 @@ def _is_body_count(folded: str, f: "_Figure", cs: int, ce: int) -> bool:
     return bool(_BODY_NOUN.search(near)) and bool(_FOUND.search(folded, cs, ce))
 
 
+def _is_reference(folded: str, sent: _Sentence, f: "_Figure") -> bool:
+    """Rule 20: the figure tells the toll of an earlier attack the sentence refers to. A dated
+    reference («على خلفية الاعتداء الذي أوقع الثلاثاء 32 قتيلاً») is left to the date rules."""
+    m = _REFERENCE_TO_ATTACK.search(folded, sent.start, f.start)
+    if m is None:
+        return False
+    return not any(e.label == "DATE" and m.start() <= e.start < f.end + 40 for e in sent.entities)
+
+
 def _first_entity(entities: Sequence[Entity], label: str, start: int, end: int) -> Entity | None:
     for e in entities:
         if e.label == label and start <= e.start < end:
@@ -478,7 +498,7 @@ def _describe_figures(text: str, folded: str, sent: _Sentence) -> None:
         head = folded[cs : f.start]
         if _is_cumulative(folded, cs, ce):
             f.role = "cumulative"
-        elif _is_not_armed(folded, sent) or _is_body_count(folded, f, cs, ce):
+        elif _is_not_armed(folded, sent) or _is_body_count(folded, f, cs, ce) or _is_reference(folded, sent, f):
             f.role = "not_event"
         elif _EARLY_TOLL.search(head):
             f.role = "early"

@@ -14,8 +14,18 @@ kind in the words next to the number, so these decide whenever they are present:
    eight words («مقتل 4 وإصابة اثنين وعشرين», «قتل 3 وأصيب 20 آخرون», «ثلاثة منهم …» after
    «إصابة تسعة آخرين»).
 
-A count whose words say nothing keeps the model's label. Only KILLED ↔ WOUNDED changes: no
-count is created or removed here.
+A count whose words say nothing keeps the model's label. ``relabel_counts`` only swaps KILLED
+and WOUNDED.
+
+``drop_non_casualties(text, entities) -> entities`` then removes the counts that are not
+casualty figures although the model tagged them (on the gold dev split most false incidents
+came from such numbers):
+
+- mixed totals «سقط عشرات القتلى والجرحى», «20 بين قتيل وجريح» (guideline rule 11: no
+  KILLED/WOUNDED span);
+- people arrested, captured, deployed, released, present… «اعتقلت 15 فلسطينيا», «أسر 10
+  آخرون», «نشر نحو ألف جندي», «استسلم عشرات»: the nearest verb before the number is one of
+  these and no casualty word follows it.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from .normalize import fold_letters, normalize_for_match
 from .sentences import split_sentences
 from .types import Entity
 
-__all__ = ["casualty_kind", "relabel_counts"]
+__all__ = ["casualty_kind", "drop_non_casualties", "is_mixed_total", "is_not_casualty", "relabel_counts"]
 
 KILLED, WOUNDED = "KILLED", "WOUNDED"
 
@@ -127,6 +137,61 @@ def _is_subset(text: str, folded: str, start: int, end: int, sent_start: int, se
     after = words_in(text, folded, end, min(sent_end, end + 40))[:2]
     before = words_in(text, folded, max(sent_start, start - 40), start)[-2:]
     return any(w.key in _SUBSET_AFTER for w in after) or any(bare(w.key, _SUBSET_BEFORE) for w in before)
+
+
+# Verbs and nouns that count people who are not casualties (guideline rule 8).
+_NOT_CASUALTY = _keys(
+    "اعتقل اعتقلت اعتقلوا اعتقال باعتقال إيقاف توقيف أوقفت أوقف القبض أسر أسرت أسروا وأسر "
+    "استسلم استسلمت استسلام نشر نشرت بنشر انتشار تمتلك يمتلك تملك متنها إطلاق سراح الإفراج أفرج أفرجت "
+    "يضم تضم تتكون يتكون حضور سيحضرون يحضر شارك شاركت يشارك مشاركة تجنيد جندت إرسال أرسلت أرسل "
+    "تخريج تخرج اختطاف اختطف اختطفت خطف خطفت إجلاء أجلت ترحيل رحلت"
+)
+_MIXED_AFTER = _keys("والجرحى وجرحى والمصابين ومصابين وجريح والجريح")
+_BETWEEN_WORD = normalize_for_match("بين")
+
+
+def is_mixed_total(text: str, folded: str, start: int, end: int, sent_end: int) -> bool:
+    """«عشرات القتلى والجرحى», «20 بين قتيل وجريح»: dead and wounded in one figure."""
+    after = words_in(text, folded, end, min(sent_end, end + 60))[:3]
+    keys = [w.key for w in after]
+    if keys[:1] == [_BETWEEN_WORD]:
+        return True
+    return len(keys) >= 2 and bare(keys[0], _KILLED_NOUNS | _WOUNDED_NOUNS) is not None and keys[1] in _MIXED_AFTER
+
+
+def is_not_casualty(text: str, folded: str, start: int, end: int, floor: int, sent_end: int) -> bool:
+    """The nearest cue before the number (back to ``floor``) counts people arrested, captured,
+    deployed…, and no casualty word follows the number."""
+    before = words_in(text, folded, max(floor, start - 200), start)[-_LOOKBACK_WORDS:]
+    for w in reversed(before):
+        if bare(w.key, _NOT_CASUALTY) is not None:
+            break
+        if _kind_of(w, nouns_only=False) is not None:
+            return False
+    else:
+        return False
+    after = words_in(text, folded, end, min(sent_end, end + 80))[:_VERB_AFTER]
+    return not any(_kind_of(w, nouns_only=False) is not None for w in after)
+
+
+def drop_non_casualties(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """``entities`` without the KILLED/WOUNDED counts that are not casualty figures (mixed
+    totals, people arrested or deployed…; see the module docstring). Other entities stay."""
+    if not any(e.label in COUNT_LABELS for e in entities):
+        return list(entities)
+    folded = fold_letters(text)
+    sentences = split_sentences(text)
+    out: list[Entity] = []
+    previous_end: int | None = None
+    for e in sorted(entities, key=lambda x: (x.start, x.end)):
+        if e.label in (KILLED, WOUNDED):
+            s0, s1 = next(((s, t) for s, t in sentences if s <= e.start < t), (0, len(text)))
+            floor = previous_end if previous_end is not None and s0 < previous_end <= e.start else s0
+            previous_end = e.end
+            if is_mixed_total(text, folded, e.start, e.end, s1) or is_not_casualty(text, folded, e.start, e.end, floor, s1):
+                continue
+        out.append(e)
+    return out
 
 
 def _continues_list(text: str, folded: str, previous: Entity, e: Entity) -> bool:

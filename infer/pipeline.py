@@ -1,8 +1,8 @@
 """The extraction pipeline: documents in, one record per document out, in input order.
 
 For each document: normalize (keeping the map to original offsets) → split words → the
-token classifier → BIO decoding → the kind of each count from its words
-(``casualty``) → incident assembly → record. Entities are reported over the
+token classifier → BIO decoding → the kind of each count from its words,
+and counts that are no casualties dropped (``casualty``) → incident assembly → record. Entities are reported over the
 whole text (they are what the model read); incident assembly ignores those in page furniture
 (readers' comments, related-article titles, ad markers: see ``assembly`` and ``furniture``),
 which are not reports.
@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Iterator, Sequence
 
 from hasila.infer.assembly import assemble_incidents
-from hasila.infer.casualty import relabel_counts
+from hasila.infer.casualty import drop_non_casualties, relabel_counts
 from hasila.infer.decode import decode_entities, entity_to_original
 from hasila.infer.inputs import InputDoc, InputReader
 from hasila.infer.model import TokenClassifier, find_model
@@ -131,7 +131,8 @@ class Extractor:
 
     def _record(self, item: _Prepared, predictions: Sequence[tuple[str, float]]) -> dict[str, Any]:
         doc, norm = item.doc, item.norm
-        entities = relabel_counts(norm.text, decode_entities(norm.text, item.words, predictions))
+        entities = decode_entities(norm.text, item.words, predictions)
+        entities = drop_non_casualties(norm.text, relabel_counts(norm.text, entities))
         incidents = assemble_incidents(norm, entities, doc.date)
         record = ok_record(
             doc.doc_id, doc.text, entities=[entity_to_original(norm, e) for e in entities],

@@ -734,3 +734,18 @@ def test_wounded_stay_with_the_dead_when_the_dead_are_one_side():
     text = "قتل 12 من عناصر الأمن وأصيب 7 آخرون في هجوم على حاجز في مدينة الرمادي."
     incs = run(text, ("KILLED", "12"), ("ORG", "عناصر الأمن"), ("WOUNDED", "7"), ("LOC", "الرمادي"))
     assert [(i.killed.value, i.wounded.value) for i in incs] == [(12, 7)]
+
+
+def test_the_toll_of_an_attack_referred_to_is_no_incident():
+    text = ("فككت قوات الأمن خلية إرهابية كانت تعتزم تنفيذ هجمات في أعقاب هجوم مسلح على منتجع سياحي "
+            "قتل فيه 38 سائحا.")
+    assert run(text, ("KILLED", "38")) == []
+    text = "أخلت المحكمة سبيل 11 متهما في قضية تفجير المسجد والذي قتل فيه نحو 30 شخصا."
+    assert run(text, ("KILLED", "نحو 30")) == []
+
+
+def test_a_dated_reference_is_left_to_the_date_rules():
+    # The attack of last Tuesday is news (four days before the article): an incident.
+    text = "قدم الرئيس تعازيه على خلفية الاعتداء الذي أوقع الثلاثاء 32 قتيلا في مدينة سروج."
+    incs = run(text, ("DATE", "الثلاثاء"), ("KILLED", "32"), ("LOC", "سروج"))
+    assert [i.killed.value for i in incs] == [32]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hasila.infer.casualty import relabel_counts
+from hasila.infer.casualty import drop_non_casualties, relabel_counts
 from hasila.infer.normalize import normalize
 from hasila.infer.types import Entity, Span
 from hypothesis import given, settings
@@ -95,3 +95,48 @@ def test_relabelling_never_moves_or_drops_a_span(text, data):
     out = relabel_counts(text, ents)
     assert [(e.start, e.end, e.text) for e in out] == [(e.start, e.end, e.text) for e in ents]
     assert out[0].label in (("KILLED", "WOUNDED") if ents[0].label != "LOC" else ("LOC",))
+
+
+def kept(text: str, *specs) -> list[str]:
+    norm = normalize(text).text
+    ents = []
+    for label, quote in specs:
+        i = norm.find(quote)
+        assert i >= 0, quote
+        ents.append(Entity(label, Span(i, i + len(quote), quote, 0.9)))
+    return [e.text for e in drop_non_casualties(norm, ents)]
+
+
+@pytest.mark.parametrize(
+    "text, quote",
+    [
+        ("اعتقلت قوات الاحتلال الليلة الماضية 15 فلسطينيا في الضفة الغربية.", "15"),
+        ("قتل نحو 70 حوثيا كما أسر 10 آخرون.", "10"),
+        ("تم نشر نحو ألف جندي في منطقة البحيرة.", "ألف"),
+        ("أسفرت المواجهات عن مقتل 38 متمردا، كما استسلم عشرات آخرون.", "عشرات"),
+        ("سقط عشرات القتلى والجرحى من الحوثيين في الغارات.", "عشرات"),
+        ("أسفر الانفجار عن سقوط 20 بين قتيل وجريح.", "20"),
+    ],
+)
+def test_people_who_are_not_casualties_are_dropped(text, quote):
+    assert kept(text, ("KILLED", quote)) == []
+    assert kept(text, ("WOUNDED", quote)) == []
+
+
+@pytest.mark.parametrize(
+    "text, quote",
+    [
+        ("قتل نحو 70 حوثيا كما أسر 10 آخرون.", "70"),
+        ("اعتقلت الشرطة المهاجم بعد أن قتل 5 أشخاص.", "5"),
+        ("أسفر الهجوم عن مقتل 12 شخصا وإصابة 30.", "30"),
+        ("استسلم المسلحون بعد أن قتل منهم 4 في الاشتباك.", "4"),
+        ("أسر المسلحون جنديين ثم قتلوا 3 جنود.", "3"),
+    ],
+)
+def test_casualties_near_other_verbs_are_kept(text, quote):
+    assert kept(text, ("KILLED", quote)) == [quote]
+
+
+def test_other_entities_are_never_dropped():
+    text = "اعتقلت الشرطة 15 شخصا في مدينة حلب."
+    assert kept(text, ("KILLED", "15"), ("LOC", "حلب")) == ["حلب"]
