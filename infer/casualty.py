@@ -25,7 +25,9 @@ came from such numbers):
   KILLED/WOUNDED span);
 - people arrested, captured, deployed, released, present… «اعتقلت 15 فلسطينيا», «أسر 10
   آخرون», «نشر نحو ألف جندي», «استسلم عشرات»: the nearest verb before the number is one of
-  these and no casualty word follows it.
+  these and no casualty word follows it; or, with no cue before, the verb after the counted
+  phrase is («العشرات من الحوثيين سلموا أنفسهم»);
+- things: the word after the number names a thing («تدمير 13 منزلاً», «12053 غارة»).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from .normalize import fold_letters, normalize_for_match
 from .sentences import split_sentences
 from .types import Entity
 
-__all__ = ["casualty_kind", "drop_non_casualties", "is_mixed_total", "is_not_casualty", "relabel_counts"]
+__all__ = ["casualty_kind", "counts_things", "drop_non_casualties", "is_mixed_total", "is_not_casualty", "relabel_counts"]
 
 KILLED, WOUNDED = "KILLED", "WOUNDED"
 
@@ -144,34 +146,56 @@ _NOT_CASUALTY = _keys(
     "اعتقل اعتقلت اعتقلوا اعتقال باعتقال إيقاف توقيف أوقفت أوقف القبض أسر أسرت أسروا وأسر "
     "استسلم استسلمت استسلام نشر نشرت بنشر انتشار تمتلك يمتلك تملك متنها إطلاق سراح الإفراج أفرج أفرجت "
     "يضم تضم تتكون يتكون حضور سيحضرون يحضر شارك شاركت يشارك مشاركة تجنيد جندت إرسال أرسلت أرسل "
-    "تخريج تخرج اختطاف اختطف اختطفت خطف خطفت إجلاء أجلت ترحيل رحلت"
+    "تخريج تخرج اختطاف اختطف اختطفت خطف خطفت إجلاء أجلت ترحيل رحلت تدمير دمرت دمر إحراق أحرقت "
+    "إسقاط أسقطت إطلاق أطلقت"
 )
+# The counted word after the number is a thing, not people («تدمير 13 منزلاً», «12053 غارة»).
+_THING_NOUNS = _keys(
+    "منزل منزلا منازل بيت بيوت مبنى مباني مبان سيارة سيارات مركبة مركبات آلية آليات دبابة دبابات "
+    "صاروخ صواريخ قذيفة قذائف هاون هاونات برميل براميل برميلا غارة غارات طلعة طلعات مروحية مروحيات "
+    "طائرة طائرات عبوة عبوات لغم ألغام موقع مواقع مخبأ مخابئ مخزن مخازن قرية قرى بلدة بلدات تنظيم "
+    "تنظيما تنظيمات تغريدة تغريدات كيلومتر كيلومترا كم متر مترا ساعة ساعات يوم يوما أيام شهر أشهر "
+    "سنة سنوات عام أعوام دولار ريال طن أطنان هجوم هجمات هجوما عملية عمليات تفجير تفجيرات انفجار "
+    "مدرسة مدارس مستشفى مستشفيات"
+)
+# Verbs after the counted phrase that say the people are not casualties («سلموا أنفسهم»).
+_NOT_CASUALTY_AFTER = _keys("سلموا استسلموا فقدوا بقوا عادوا فروا نزحوا انشقوا وصلوا غادروا اعتقلوا")
 _MIXED_AFTER = _keys("والجرحى وجرحى والمصابين ومصابين وجريح والجريح")
 _BETWEEN_WORD = normalize_for_match("بين")
+_FROM_WORD = normalize_for_match("من")
 
 
 def is_mixed_total(text: str, folded: str, start: int, end: int, sent_end: int) -> bool:
-    """«عشرات القتلى والجرحى», «20 بين قتيل وجريح»: dead and wounded in one figure."""
-    after = words_in(text, folded, end, min(sent_end, end + 60))[:3]
-    keys = [w.key for w in after]
-    if keys[:1] == [_BETWEEN_WORD]:
+    """«عشرات القتلى والجرحى», «عدد من القتلى والمصابين», «90 مدنياً بين قتيل وجريح»: dead and
+    wounded in one figure."""
+    keys = [w.key for w in words_in(text, folded, end, min(sent_end, end + 60))[:4]]
+    if _BETWEEN_WORD in keys[:2]:
         return True
+    if keys[:1] == [_FROM_WORD]:
+        keys = keys[1:]
     return len(keys) >= 2 and bare(keys[0], _KILLED_NOUNS | _WOUNDED_NOUNS) is not None and keys[1] in _MIXED_AFTER
+
+
+def counts_things(text: str, folded: str, end: int, sent_end: int) -> bool:
+    """The word right after the number is a thing («13 منزلاً», «12053 غارة»)."""
+    after = words_in(text, folded, end, min(sent_end, end + 40))[:1]
+    return bool(after) and bare(after[0].key, _THING_NOUNS) is not None
 
 
 def is_not_casualty(text: str, folded: str, start: int, end: int, floor: int, sent_end: int) -> bool:
     """The nearest cue before the number (back to ``floor``) counts people arrested, captured,
     deployed…, and no casualty word follows the number."""
     before = words_in(text, folded, max(floor, start - 200), start)[-_LOOKBACK_WORDS:]
+    after = words_in(text, folded, end, min(sent_end, end + 80))[:_VERB_AFTER]
+    if any(_kind_of(w, nouns_only=False) is not None for w in after):
+        return False
     for w in reversed(before):
         if bare(w.key, _NOT_CASUALTY) is not None:
-            break
+            return True
         if _kind_of(w, nouns_only=False) is not None:
             return False
-    else:
-        return False
-    after = words_in(text, folded, end, min(sent_end, end + 80))[:_VERB_AFTER]
-    return not any(_kind_of(w, nouns_only=False) is not None for w in after)
+    # no cue before: a verb after the counted phrase may still say it («العشرات منهم سلموا أنفسهم»)
+    return any(w.key in _NOT_CASUALTY_AFTER for w in after[:3])
 
 
 def drop_non_casualties(text: str, entities: Sequence[Entity]) -> list[Entity]:
@@ -188,7 +212,8 @@ def drop_non_casualties(text: str, entities: Sequence[Entity]) -> list[Entity]:
             s0, s1 = next(((s, t) for s, t in sentences if s <= e.start < t), (0, len(text)))
             floor = previous_end if previous_end is not None and s0 < previous_end <= e.start else s0
             previous_end = e.end
-            if is_mixed_total(text, folded, e.start, e.end, s1) or is_not_casualty(text, folded, e.start, e.end, floor, s1):
+            if (is_mixed_total(text, folded, e.start, e.end, s1) or counts_things(text, folded, e.end, s1)
+                    or is_not_casualty(text, folded, e.start, e.end, floor, s1)):
                 continue
         out.append(e)
     return out

@@ -12,6 +12,9 @@ comments («التعليقات», «تعليقات القراء», «أضف تع
 related lists («مواضيع ذات صلة», «أخبار متعلقة», «الأكثر قراءة», «قد يعجبك أيضا»,
 «المزيد من الأخبار»), tags («الوسوم», «كلمات مفتاحية»), copyright («جميع الحقوق محفوظة», «©»).
 
+Also a closing marker wherever it stands: the share-link footer «رابط الخبر بصحيفة …:» that some
+outlets append to the last paragraph (the headline repeated after it).
+
 Link and button lines — «اقرأ أيضا» / «اقرأ المزيد» (with the titles on the next short lines),
 share and follow buttons («شارك», «شارك على فيسبوك», «تابعونا على»), «طباعة» — are the end
 of the report only when no report paragraph follows them; a report paragraph further down
@@ -92,6 +95,10 @@ _AD_MARKERS = re.compile(
 )
 _AD_LINE = _cue(r"^[\s\-–—•·*]*(?:إعلان|إعلانات|advertisement|sponsored|ads?)[\s\-–—•·*]*$")
 
+# «رابط الخبر بصحيفة الوئام: <the headline again>»: a share-link footer some outlets append to
+# the last paragraph, not at a line start; what follows it is the title repeated, not report.
+_INLINE_CLOSING = _cue(r"(?<!\w)رابط\s+(?:الخبر|المقال|الموضوع)(?:\s+(?:ب|في\s+)?(?:صحيفة|جريدة|موقع)\s+\S+)?\s*:")
+
 _TERMINATOR_AT_END = re.compile(r"[.!?؟…»\"”)]\s*$")
 
 
@@ -171,6 +178,9 @@ def _scan(text: str) -> tuple[int, tuple[tuple[int, int], ...]]:
         if words >= _BODY_MIN_WORDS or (words >= _SHORT_BODY_MIN_WORDS and _TERMINATOR_AT_END.search(line)):
             body_started = True
         k += 1
+    inline = _INLINE_CLOSING.search(text, 0, end)
+    if inline is not None and _word_count(text[: inline.start()]) >= _BODY_MIN_WORDS:
+        end = inline.start()
     for m in _AD_MARKERS.finditer(text, 0, end):
         spans.append((m.start(), m.end()))
     return end, tuple(_merge(spans))

@@ -202,6 +202,41 @@ def test_model_card_front_matter_and_numbers():
         assert needed in card
 
 
+def test_ablation_and_benchmark_rows_go_into_the_card(tmp_path):
+    import json
+
+    from hasila.train.cli import main
+
+    run_metrics = _metrics()
+    run_metrics["datasets"]["gold-dev"] = run_metrics["datasets"].pop("gold-test")
+    run_metrics["model"]["path"] = "runs/abl"
+    (tmp_path / "run.json").write_text(json.dumps(run_metrics))
+    bench = _metrics()
+    bench["datasets"]["anercorp-camel-test"] = bench["datasets"].pop("gold-test")
+    (tmp_path / "bench.json").write_text(json.dumps(bench))
+    target = tmp_path / "metrics.json"
+    target.write_text(json.dumps(_metrics()))
+    for change in ("first wording", "as B, without the general corpora"):  # the same run twice: replaced
+        assert main(["ablation", "--metrics", str(target), "--run", "C", "--change", change,
+                     "--from", str(tmp_path / "run.json"), "--note", "300 steps each"]) == 0
+    assert main(["benchmark", "--metrics", str(target), "--model", "anercorp4", "--what", "4 classes",
+                 "--from", str(tmp_path / "bench.json")]) == 0
+    metrics = json.loads(target.read_text())
+    [row] = metrics["ablations"]
+    assert row["change"] == "as B, without the general corpora" and row["micro_f1"] == 0.5 and row["model"] == "runs/abl"
+    assert metrics["ablations_note"] == "300 steps each"
+    log = {"train_seconds": 2220.0, "device": "cpu (2 threads)", "processes": 1, "total_steps": 700}
+    card = render_model_card(metrics, None, "hasila-test", log)
+    assert "| C | as B, without the general corpora | 50.0 |" in card
+    assert "| anercorp4 | 4 classes | `anercorp-camel-test` | 50.0 |" in card
+    assert "37.0 minutes of wall time on cpu (2 threads), 1 process(es), 700 steps (0 GPU hours)" in card
+    # a run without the data named is a clear error, and nothing is written
+    before = target.read_text()
+    assert main(["ablation", "--metrics", str(target), "--run", "X", "--change", "x",
+                 "--from", str(tmp_path / "bench.json")]) == 2
+    assert target.read_text() == before
+
+
 def test_license_derivation():
     assert derive_license(["anercorp"])[0] == "other"
     assert derive_license(["aqmar", "wikifane"])[0] == "cc-by-sa-3.0"

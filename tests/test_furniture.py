@@ -114,3 +114,11 @@ def test_any_text_gives_valid_offsets(text):
     assert 0 <= end <= len(text)
     for s, e in furniture_spans(text):
         assert 0 <= s < e <= len(text)
+
+
+def test_share_link_footer_inside_the_last_paragraph_ends_the_report():
+    text = ("قتل 5 أشخاص في انفجار سيارة مفخخة وسط المدينة أمس بحسب مصادر أمنية. "
+            "رابط الخبر بصحيفة الوئام: مقتل 5 أشخاص في انفجار سيارة مفخخة")
+    assert content_end(text) == text.index("رابط")
+    # the words alone, at the top of a page, are no end
+    assert content_end("رابط الخبر: مقتل 5") == len("رابط الخبر: مقتل 5")

@@ -41,6 +41,21 @@ def _parser() -> argparse.ArgumentParser:
     card.add_argument("--out", type=Path, default=None, help="default: MODEL/README.md")
     card.add_argument("--name", default=None, help="model name in the card (default: the folder name)")
 
+    abl = sub.add_parser("ablation", help="put one run's dev results into the ablation table of a metrics JSON")
+    abl.add_argument("--metrics", type=Path, required=True, help="the metrics JSON the card is made from (changed in place)")
+    abl.add_argument("--run", required=True, help="row name (a row with this name is replaced)")
+    abl.add_argument("--change", required=True, help="what this run changed")
+    abl.add_argument("--from", dest="source", type=Path, required=True, help="hasila-evaluate output of the run")
+    abl.add_argument("--data", default="gold-dev")
+    abl.add_argument("--note", help="the table's note (settings shared by the runs)")
+
+    bench = sub.add_parser("benchmark", help="put a benchmark model's test result into a metrics JSON")
+    bench.add_argument("--metrics", type=Path, required=True)
+    bench.add_argument("--model", required=True, help="row name: the benchmark model")
+    bench.add_argument("--what", required=True, help="what the model is and how it was trained")
+    bench.add_argument("--from", dest="source", type=Path, required=True, help="hasila-evaluate output of that model")
+    bench.add_argument("--data", default="anercorp-camel-test")
+
     export = sub.add_parser("export", help="package a trained model in fp16 for shipping (≤ 40 MiB)")
     export.add_argument("--model", type=Path, required=True)
     export.add_argument("--out", type=Path, required=True)
@@ -81,6 +96,23 @@ def _card(args: argparse.Namespace) -> int:
     return 0
 
 
+def _table_row(args: argparse.Namespace) -> int:
+    import json
+
+    from hasila.train.model_card import ablation_row, add_table_row, benchmark_row
+
+    try:
+        source = json.loads(args.source.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise HasilaError(f"{args.source}: not a JSON metrics file ({err})") from None
+    if args.command == "ablation":
+        add_table_row(args.metrics, "ablations", ablation_row(args.run, args.change, source, args.data), "run", args.note)
+    else:
+        add_table_row(args.metrics, "benchmark_models", benchmark_row(args.model, args.what, source, args.data), "model")
+    print(f"{args.metrics}: {args.command} row written")
+    return 0
+
+
 def quiet_libraries() -> None:
     """Keep Accelerate's per-file checkpoint messages and progress bars out of the log."""
     logging.getLogger("accelerate").setLevel(logging.WARNING)
@@ -112,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "card":
             return _card(args)
+        if args.command in ("ablation", "benchmark"):
+            return _table_row(args)
         if args.command == "export":
             from hasila.train.export import export_model
 

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from hasila.infer.types import HasilaError
 from hasila.train.config import CONFIG_FILENAME, atomic_write_text
 
 # What each corpus is and under which terms it was published (see ../shared/data/README.md).
@@ -175,7 +176,8 @@ def _incident_table(inc: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None = None, name: str | None = None) -> str:
+def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None = None, name: str | None = None,
+                      training_log: dict[str, Any] | None = None) -> str:
     model = metrics.get("model", {})
     train_cfg = train_cfg if train_cfg is not None else model.get("train_config")
     name = name or model.get("name") or "hasila-model"
@@ -252,9 +254,11 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
                 "with a partial-annotation loss: a word tagged O there may be O or any unannotated label "
                 "(marginal likelihood over the allowed tags), so «مقتل 76 شخصا» in ANERcorp does not teach that 76 is not a count."
             )
-    compute = metrics.get("training_compute")
-    if compute:
-        out += ["", f"Training compute: {compute.get('description', '')}"]
+    if training_log and training_log.get("train_seconds"):
+        device = str(training_log.get("device", "?"))
+        gpu = "0 GPU hours" if device.startswith("cpu") else f"{training_log['train_seconds'] / 3600:.2f} GPU hours"
+        out += ["", f"Training compute: {training_log['train_seconds'] / 60:.1f} minutes of wall time on {device}, "
+                    f"{training_log.get('processes', 1)} process(es), {training_log.get('total_steps')} steps ({gpu})."]
     out += ["", "## Evaluation", ""]
     out.append(
         "Entity scores are span-level (seqeval): *default* is the conlleval reading, *strict* counts only well-formed IOB2 "
@@ -317,11 +321,51 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
     return "\n".join(out).rstrip() + "\n"
 
 
+def ablation_row(run: str, change: str, metrics: dict[str, Any], data: str = "gold-dev") -> dict[str, Any]:
+    """One row of the ablation table from a ``hasila-evaluate`` metrics JSON of that run."""
+    res = metrics.get("datasets", {}).get(data)
+    if res is None:
+        raise HasilaError(f"the metrics have no {data!r} results (have: {', '.join(metrics.get('datasets', {})) or 'none'})")
+    ent = res["entities"]["default"]
+    row: dict[str, Any] = {"run": run, "change": change, "model": metrics.get("model", {}).get("path"),
+                           "micro_f1": ent["micro"]["f1"]}
+    for label in ("KILLED", "WOUNDED"):
+        if label in ent["per_label"]:
+            row[f"{label.lower()}_f1"] = ent["per_label"][label]["f1"]
+    inc = res.get("incidents")
+    if inc:
+        row["incident_killed_p"], row["incident_killed_r"] = inc["killed"]["precision"], inc["killed"]["recall"]
+    return row
+
+
+def benchmark_row(model: str, what: str, metrics: dict[str, Any], data: str) -> dict[str, Any]:
+    """One row of the benchmark-models table (a separate model scored on a public test set)."""
+    res = metrics.get("datasets", {}).get(data)
+    if res is None:
+        raise HasilaError(f"the metrics have no {data!r} results")
+    ent = res["entities"]["default"]
+    return {"model": model, "what": what, "data": data, "micro_f1": ent["micro"]["f1"],
+            "per_label_f1": {k: v["f1"] for k, v in ent["per_label"].items()}}
+
+
+def add_table_row(metrics_path: str | Path, table: str, row: dict[str, Any], key: str, note: str | None = None) -> None:
+    """Put ``row`` into ``metrics[table]`` (replacing the row with the same ``key`` value), atomically."""
+    path = Path(metrics_path)
+    metrics = json.loads(path.read_text(encoding="utf-8"))
+    rows = [r for r in metrics.get(table, []) if r.get(key) != row[key]]
+    metrics[table] = [*rows, row]
+    if note is not None:
+        metrics[f"{table}_note"] = note
+    atomic_write_text(path, json.dumps(metrics, ensure_ascii=False, indent=1) + "\n")
+
+
 def write_model_card(model_dir: str | Path, metrics_path: str | Path, out: str | Path | None = None, name: str | None = None) -> Path:
     model_dir, metrics_path = Path(model_dir), Path(metrics_path)
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     cfg_path = model_dir / CONFIG_FILENAME
     train_cfg = json.loads(cfg_path.read_text(encoding="utf-8")) if cfg_path.is_file() else None
+    log_path = model_dir / "training_log.json"
+    training_log = json.loads(log_path.read_text(encoding="utf-8")) if log_path.is_file() else None
     target = Path(out) if out is not None else model_dir / "README.md"
-    atomic_write_text(target, render_model_card(metrics, train_cfg, name or model_dir.resolve().name))
+    atomic_write_text(target, render_model_card(metrics, train_cfg, name or model_dir.resolve().name, training_log))
     return target
