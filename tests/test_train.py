@@ -120,7 +120,8 @@ def test_config_overrides_and_errors(tmp_path):
 
 
 def test_shipped_configs_load():
-    for name, label_set in (("hasila", "hasila"), ("benchmark-4class", "anercorp4")):
+    for name, label_set in (("hasila", "hasila"), ("hasila-cpu", "hasila"), ("benchmark-4class", "anercorp4"),
+                            ("benchmark-4class-cpu", "anercorp4")):
         cfg = load_config(REPO / "train" / "configs" / f"{name}.json")
         assert cfg.label_set == label_set
 
