@@ -92,6 +92,8 @@ STAGES = (  # (stage, file suffix, function name): cumulative time of these func
     ("  tokenizer", "transformers/tokenization_utils_base.py", "__call__"),
     ("  forward passes", "infer/model.py", "_run_windows"),
     ("decode", "infer/decode.py", "decode_entities"),
+    ("count kinds", "infer/casualty.py", "relabel_counts"),
+    ("non-casualties", "infer/casualty.py", "drop_non_casualties"),
     ("to original offsets", "infer/decode.py", "entity_to_original"),
     ("assembly", "infer/assembly.py", "assemble_incidents"),
     ("record + check", "infer/records.py", "ok_record"),
