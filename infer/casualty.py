@@ -95,6 +95,18 @@ def _kind_of(word: Word, nouns_only: bool) -> str | None:
     return None
 
 
+_ALL_CUES = _KILLED_NOUNS | _WOUNDED_NOUNS | _KILLED_VERBS | _WOUNDED_VERBS
+
+
+def _opens_clause(word: Word) -> bool:
+    """«وإصابة», «وقتل», «و»: a conjunction that starts the next figure's clause. «فلسطينيين»,
+    «وزير» start with the same letters and are no conjunction; «وفاة» is a word of its own."""
+    key = word.key
+    if key in _CONJUNCTIONS:
+        return True
+    return key[:1] in _CONJUNCTIONS and key not in _ALL_CUES and bare(key[1:], _ALL_CUES) is not None
+
+
 def casualty_kind(text: str, folded: str, start: int, end: int, floor: int, sent_end: int) -> str | None:
     """KILLED or WOUNDED as the words of ``text[start:end]`` and around it say, or None when they
     say neither. Words before ``floor`` (the sentence start, or the end of the previous count)
@@ -106,7 +118,7 @@ def casualty_kind(text: str, folded: str, start: int, end: int, floor: int, sent
     after = words_in(text, folded, end, min(sent_end, end + 80))
     # 1. the casualty noun after the number, past the counted noun / «آخرين»
     for k, w in enumerate(after[:_NOUN_AFTER]):
-        if w.key.startswith(_CONJUNCTIONS):
+        if _opens_clause(w):
             break  # «22 متمرداً وإصابة 30»: «و…» opens the next figure's clause
         if (kind := _kind_of(w, nouns_only=True)) is not None:
             return kind
@@ -115,14 +127,14 @@ def casualty_kind(text: str, folded: str, start: int, end: int, floor: int, sent
         break
     # 2. a verb after the counted phrase («ثمانية أشخاص أصيبوا», «38 شخصاً آخرين أصيبوا»)
     for w in after[:_VERB_AFTER]:
-        if w.key.startswith(_CONJUNCTIONS) or not w.is_letters:
+        if _opens_clause(w) or not w.is_letters:
             break
         for kind, verbs in _AFTER_VERBS.items():
             if w.key in verbs:
                 return kind
     # 2b. «تعرض 7 من رجال حرس الحدود للإصابة»
     for w in after[:_INJURY_AFTER]:
-        if w.key.startswith(_CONJUNCTIONS):
+        if _opens_clause(w):
             break
         if w.key in _INJURY_PHRASE:
             return WOUNDED

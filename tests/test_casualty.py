@@ -147,3 +147,10 @@ def test_casualties_near_other_verbs_are_kept(text, quote):
 def test_other_entities_are_never_dropped():
     text = "اعتقلت الشرطة 15 شخصا في مدينة حلب."
     assert kept(text, ("KILLED", "15"), ("LOC", "حلب")) == ["حلب"]
+
+
+def test_words_that_merely_start_like_a_conjunction_do_not_end_the_phrase():
+    # «فلسطينيا» starts with «ف», «وزارة»… with «و»: the casualty noun after them still counts.
+    assert counts("أعلنت الوزارة سقوط 20 فلسطينيا جرحى في المواجهات.", ("KILLED", "20")) == [("WOUNDED", "20")]
+    assert counts("قتل 3 فلسطينيين وأصيب 20 آخرون.", ("WOUNDED", "3"), ("KILLED", "20")) == \
+        [("KILLED", "3"), ("WOUNDED", "20")]
