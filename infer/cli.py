@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
                    help="load the weights in this type (default: float32; CUDA runs under bf16/fp16 autocast)")
     p.add_argument("--batch-size", type=int, default=16, metavar="N", help="model windows per batch (default: 16)")
+    p.add_argument("--stride", type=int, metavar="N",
+                   help="sub-word tokens shared by neighbouring windows of a long article (default: the model's own, "
+                        "from training; 16 instead of 32 was 11%% faster at equal dev F1 for the shipped model)")
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads for the model (default: torch's, which follows OMP_NUM_THREADS)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run that wrote to the same -o FILE")
     p.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, metavar="N",
@@ -64,6 +67,8 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
         problems.append("--resume needs -o FILE (the output of the interrupted run)")
     if args.batch_size < 1:
         problems.append("--batch-size must be at least 1")
+    if args.stride is not None and args.stride < 0:
+        problems.append("--stride must be 0 or more")
     if args.threads is not None and args.threads < 1:
         problems.append("--threads must be at least 1")
     if args.max_chars < 1:
@@ -127,7 +132,10 @@ def _run(args: argparse.Namespace, date: dt.date | None) -> int:
 
         torch.set_num_threads(args.threads)
 
-    classifier = TokenClassifier.load(find_model(args.model), device=args.device, dtype=args.dtype, batch_size=batch_size)
+    classifier = TokenClassifier.load(find_model(args.model), device=args.device, dtype=args.dtype, batch_size=batch_size,
+                                      stride=args.stride)
+    if args.stride is not None and args.stride > classifier.window // 2:
+        raise HasilaError(f"--stride {args.stride} must be at most half the model's window of {classifier.window} sub-words")
     chunk_size = default_chunk_size(batch_size)
     extractor = Extractor(classifier, batch_size=batch_size, chunk_size=chunk_size)
 
@@ -142,7 +150,7 @@ def _run(args: argparse.Namespace, date: dt.date | None) -> int:
         "outputs": [str(o.path) for o in outputs if o.path is not None],
         "date": date.isoformat() if date else None, "max_chars": args.max_chars,
         "min_arabic_share": args.min_arabic_share, "dtype": args.dtype,
-        "batch_size": batch_size, "chunk_size": chunk_size,
+        "batch_size": batch_size, "chunk_size": chunk_size, "window": classifier.window, "stride": classifier.stride,
     }
     writer = BatchWriter(outputs, progress_path=progress_path, settings=settings, chunk_size=chunk_size)
     done = writer.start(progress)

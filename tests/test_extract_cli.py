@@ -239,6 +239,12 @@ def test_usage_errors_exit_2(model_dir, tmp_path, capsys, monkeypatch):
     assert "--resume needs -o" in capsys.readouterr().err
     assert run([good, "--date", "yesterday", "--model", model_dir]) == 2
     assert run([good, "--model", tmp_path / "no-model"]) == 2
+    assert run([good, "--model", model_dir, "--stride", "-1"]) == 2
+    assert "--stride must be 0 or more" in capsys.readouterr().err
+    assert run([good, "--model", model_dir, "--stride", "100000"]) == 2
+    assert "at most half the model's window" in capsys.readouterr().err
+    assert run([good, "--model", model_dir, "--stride", "2", "-q"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "ok"
     monkeypatch.delenv("HASILA_MODEL", raising=False)
     monkeypatch.setattr("hasila.infer.model.SHIPPED_MODEL_DIR", tmp_path / "no-shipped-model")
     assert run([good]) == 2
@@ -374,6 +380,8 @@ def test_resume_refuses_changed_input_or_settings(model_dir, tmp_path, capsys, m
     assert run([changed, "-o", out, "--resume"] + common) == 2
     assert "differ from those of the interrupted run" in capsys.readouterr().err
     assert run([inputs, "-o", out, "--resume", "--date", "2020-01-01"] + common) == 2
+    assert "settings differ" in capsys.readouterr().err
+    assert run([inputs, "-o", out, "--resume", "--stride", "1"] + common) == 2  # other windows, other results
     assert "settings differ" in capsys.readouterr().err
     assert run([inputs, "-o", out, "--resume"] + common) == 0
     assert len(read_records(out)) == 40
