@@ -749,3 +749,18 @@ def test_a_dated_reference_is_left_to_the_date_rules():
     text = "قدم الرئيس تعازيه على خلفية الاعتداء الذي أوقع الثلاثاء 32 قتيلا في مدينة سروج."
     incs = run(text, ("DATE", "الثلاثاء"), ("KILLED", "32"), ("LOC", "سروج"))
     assert [i.killed.value for i in incs] == [32]
+
+
+@pytest.mark.parametrize(
+    "text, specs, perpetrator",
+    [
+        ("وقتل مهاجم انتحاري 32 شخصا على الأقل في بلدة حدودية أمس.", [("KILLED", "32")], "مهاجم انتحاري"),
+        ("قتل 33 مسلحا بانفجار سيارة مفخخة يقودها انتحاري استهدف مركز تدريب.", [("KILLED", "33")], "انتحاري"),
+        ("ارتكبت ميليشيات الحوثي مجزرة راح ضحيتها 57 قتيلا في حي دار سعد.",
+         [("ORG", "ميليشيات الحوثي"), ("KILLED", "57")], "ميليشيات الحوثي"),
+        ("قتل خمسة جنود في هجوم شنه مقاتلون إسلاميون على المدينة.", [("KILLED", "خمسة")], "مقاتلون إسلاميون"),
+    ],
+)
+def test_perpetrators_named_by_verbs_and_attacker_nouns(text, specs, perpetrator):
+    [inc] = run(text, *specs)
+    assert inc.perpetrator is not None and inc.perpetrator.text == perpetrator
