@@ -61,7 +61,9 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    incident per victim side, and incidents from one sentence share ``extra["event_group"]``
    (the same event: UCDP's deaths_a/deaths_b, ACLED's one row) unless they were split by
    place. A sentence whose first figure is followed by «آخرين/آخرون» («وأصيب 3 آخرون»)
-   continues the previous sentence's first incident that lacks that label.
+   continues the previous sentence's first incident that lacks that label. A figure also joins
+   an update of its sentence («ارتفعت الحصيلة إلى 15 قتيلاً، فيما أصيب نحو 30»): it goes with
+   the updated incident.
    7b. **Repeats.** An incident whose figures equal an earlier incident's (same label, same
    value, at least one in common) from another sentence, with no conflicting victim and no
    disjoint place (place names compared without «ريف», «مدينة», «شرقي»…), is the same report
@@ -706,7 +708,8 @@ def _build_slots(sentences: list[_Sentence], text: str, folded: str) -> list[_Sl
             joins = (
                 current is not None
                 and f.role == "event"
-                and all(g.role == "event" for g in current.figures.values())
+                # «ارتفعت الحصيلة إلى 15 قتيلاً، فيما أصيب نحو 30»: the wounded go with the update
+                and all(g.role in ("event", "update") for g in current.figures.values())
                 and f.label not in current.figures
                 and not victims_conflict(current.victim(), f.victim, text)
                 and not split_place

@@ -764,3 +764,9 @@ def test_a_dated_reference_is_left_to_the_date_rules():
 def test_perpetrators_named_by_verbs_and_attacker_nouns(text, specs, perpetrator):
     [inc] = run(text, *specs)
     assert inc.perpetrator is not None and inc.perpetrator.text == perpetrator
+
+
+def test_wounded_told_with_a_rising_toll_join_it():
+    text = "ارتفعت حصيلة التفجير في مدينة الرمادي أمس إلى 15 قتيلا على الأقل، فيما أصيب نحو 30 شخصا بجروح."
+    incs = run(text, ("LOC", "الرمادي"), ("DATE", "أمس"), ("KILLED", "15"), ("WOUNDED", "نحو 30"))
+    assert [(i.killed.value, i.wounded.value) for i in incs] == [(15, 30)]
