@@ -1,7 +1,7 @@
 """Killed or wounded? The kind of a count read from the words around it.
 
-``casualty_kind(text, folded, start, end, limit_start, limit_end) -> "KILLED" | "WOUNDED" | None``
-``relabel_counts(text, entities) -> entities``
+``read_counts(text, entities) -> entities`` (what the pipeline calls: both steps below in one
+pass over the article) = ``drop_non_casualties(text, relabel_counts(text, entities))``.
 
 The model finds count spans well but, trained on few articles, often calls a wounded figure
 KILLED (on the gold dev split 41 of 78 WOUNDED words were tagged KILLED). Arabic news says the
@@ -32,8 +32,9 @@ came from such numbers):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .actors import Word, bare, words_in
 from .labels import COUNT_LABELS
@@ -41,7 +42,7 @@ from .normalize import fold_letters, normalize_for_match
 from .sentences import split_sentences
 from .types import Entity
 
-__all__ = ["casualty_kind", "counts_things", "drop_non_casualties", "is_mixed_total", "is_not_casualty", "relabel_counts"]
+__all__ = ["drop_non_casualties", "read_counts", "relabel_counts"]
 
 KILLED, WOUNDED = "KILLED", "WOUNDED"
 
@@ -86,16 +87,18 @@ _SUBSET_BEFORE = _keys("بينهم بينهن منهم معظمهم غالبيت
 _NOUN_AFTER = 3  # words after the span searched for the casualty noun
 
 
+_CASUALTY_NOUNS = _KILLED_NOUNS | _WOUNDED_NOUNS
+_ALL_CUES = _CASUALTY_NOUNS | _KILLED_VERBS | _WOUNDED_VERBS
+# (kind, its nouns, its nouns and verbs): the sets _kind_of looks words up in.
+_KIND_CUES = ((KILLED, _KILLED_NOUNS, _KILLED_NOUNS | _KILLED_VERBS),
+              (WOUNDED, _WOUNDED_NOUNS, _WOUNDED_NOUNS | _WOUNDED_VERBS))
+
+
 def _kind_of(word: Word, nouns_only: bool) -> str | None:
-    key = word.key
-    for kind, nouns, verbs in ((KILLED, _KILLED_NOUNS, _KILLED_VERBS), (WOUNDED, _WOUNDED_NOUNS, _WOUNDED_VERBS)):
-        known = nouns if nouns_only else nouns | verbs
-        if bare(key, known) is not None:
+    for kind, nouns, cues in _KIND_CUES:
+        if bare(word.key, nouns if nouns_only else cues) is not None:
             return kind
     return None
-
-
-_ALL_CUES = _KILLED_NOUNS | _WOUNDED_NOUNS | _KILLED_VERBS | _WOUNDED_VERBS
 
 
 def _opens_clause(word: Word) -> bool:
@@ -107,15 +110,45 @@ def _opens_clause(word: Word) -> bool:
     return key[:1] in _CONJUNCTIONS and key not in _ALL_CUES and bare(key[1:], _ALL_CUES) is not None
 
 
-def casualty_kind(text: str, folded: str, start: int, end: int, floor: int, sent_end: int) -> str | None:
-    """KILLED or WOUNDED as the words of ``text[start:end]`` and around it say, or None when they
-    say neither. Words before ``floor`` (the sentence start, or the end of the previous count)
-    and after ``sent_end`` are not looked at. ``folded`` is ``fold_letters(text)``."""
-    inside = words_in(text, folded, start, end)
-    for w in reversed(inside):
+@dataclass(frozen=True)
+class _Around:
+    """The words around one count, read once: its own words, up to eight words before it (back
+    to the end of the previous count of its sentence, else the sentence start) and the words
+    after it in its sentence (within 80 characters)."""
+
+    count: Entity
+    sent_start: int
+    sent_end: int
+    previous: Entity | None  # the count before it in its sentence (relabelled), if any
+    inside: list[Word]
+    before: list[Word]
+    after: list[Word]
+
+    def after_within(self, chars: int) -> list[Word]:
+        return [w for w in self.after if w.end <= self.count.end + chars]
+
+
+def _around(text: str, folded: str, sentences: Sequence[tuple[int, int]], starts: Sequence[int], e: Entity,
+            previous: Entity | None) -> _Around:
+    k = bisect_right(starts, e.start) - 1
+    s0, s1 = sentences[k] if k >= 0 and e.start < sentences[k][1] else (0, len(text))
+    same_sentence = previous is not None and s0 < previous.end <= e.start
+    floor = previous.end if same_sentence else s0
+    return _Around(
+        e, s0, s1, previous if same_sentence else None,
+        inside=words_in(text, folded, e.start, e.end),
+        before=words_in(text, folded, max(floor, e.start - 200), e.start)[-_LOOKBACK_WORDS:],
+        after=words_in(text, folded, e.end, min(s1, e.end + 80)),
+    )
+
+
+def casualty_kind(a: _Around) -> str | None:
+    """KILLED or WOUNDED as the words of the count and around it say, or None when they say
+    neither."""
+    for w in reversed(a.inside):
         if (kind := _kind_of(w, nouns_only=True)) is not None:
             return kind
-    after = words_in(text, folded, end, min(sent_end, end + 80))
+    after = a.after
     # 1. the casualty noun after the number, past the counted noun / «آخرين»
     for k, w in enumerate(after[:_NOUN_AFTER]):
         if _opens_clause(w):
@@ -139,18 +172,36 @@ def casualty_kind(text: str, folded: str, start: int, end: int, floor: int, sent
         if w.key in _INJURY_PHRASE:
             return WOUNDED
     # 3. the nearest cue before the number, back to the floor
-    before = words_in(text, folded, max(floor, start - 200), start)[-_LOOKBACK_WORDS:]
-    for w in reversed(before):
+    for w in reversed(a.before):
         if (kind := _kind_of(w, nouns_only=False)) is not None:
             return kind
     return None
 
 
-def _is_subset(text: str, folded: str, start: int, end: int, sent_start: int, sent_end: int) -> bool:
+def _is_subset(text: str, folded: str, a: _Around) -> bool:
     """«ثلاثة منهم», «بينهم طفلان»: a part of the figure before it."""
-    after = words_in(text, folded, end, min(sent_end, end + 40))[:2]
-    before = words_in(text, folded, max(sent_start, start - 40), start)[-2:]
+    e = a.count
+    after = words_in(text, folded, e.end, min(a.sent_end, e.end + 40))[:2]
+    before = words_in(text, folded, max(a.sent_start, e.start - 40), e.start)[-2:]
     return any(w.key in _SUBSET_AFTER for w in after) or any(bare(w.key, _SUBSET_BEFORE) for w in before)
+
+
+def _continues_list(text: str, folded: str, previous: Entity, e: Entity) -> bool:
+    """«بينهم ثلاث نساء وطفلين»: joined by «و» to the count just before it."""
+    between = words_in(text, folded, previous.end, e.start)
+    opens_with_and = folded[e.start : e.end].startswith("و") or (bool(between) and between[-1].key == "و")
+    return opens_with_and and len(between) <= 2
+
+
+def _kind(text: str, folded: str, a: _Around) -> str | None:
+    """The count's kind from its words; a part or list item without words of its own takes the
+    kind of the count before it."""
+    kind = casualty_kind(a)
+    if kind is None and a.previous is not None and (
+        _is_subset(text, folded, a) or _continues_list(text, folded, a.previous, a.count)
+    ):
+        kind = a.previous.label  # a part has the kind of its whole, a list item its list's
+    return kind
 
 
 # Verbs and nouns that count people who are not casualties (guideline rule 8).
@@ -177,31 +228,30 @@ _BETWEEN_WORD = normalize_for_match("بين")
 _FROM_WORD = normalize_for_match("من")
 
 
-def is_mixed_total(text: str, folded: str, start: int, end: int, sent_end: int) -> bool:
+def is_mixed_total(a: _Around) -> bool:
     """«عشرات القتلى والجرحى», «عدد من القتلى والمصابين», «90 مدنياً بين قتيل وجريح»: dead and
     wounded in one figure."""
-    keys = [w.key for w in words_in(text, folded, end, min(sent_end, end + 60))[:4]]
+    keys = [w.key for w in a.after_within(60)[:4]]
     if _BETWEEN_WORD in keys[:2]:
         return True
     if keys[:1] == [_FROM_WORD]:
         keys = keys[1:]
-    return len(keys) >= 2 and bare(keys[0], _KILLED_NOUNS | _WOUNDED_NOUNS) is not None and keys[1] in _MIXED_AFTER
+    return len(keys) >= 2 and bare(keys[0], _CASUALTY_NOUNS) is not None and keys[1] in _MIXED_AFTER
 
 
-def counts_things(text: str, folded: str, end: int, sent_end: int) -> bool:
+def counts_things(a: _Around) -> bool:
     """The word right after the number is a thing («13 منزلاً», «12053 غارة»)."""
-    after = words_in(text, folded, end, min(sent_end, end + 40))[:1]
+    after = a.after_within(40)[:1]
     return bool(after) and bare(after[0].key, _THING_NOUNS) is not None
 
 
-def is_not_casualty(text: str, folded: str, start: int, end: int, floor: int, sent_end: int) -> bool:
-    """The nearest cue before the number (back to ``floor``) counts people arrested, captured,
+def is_not_casualty(a: _Around) -> bool:
+    """The nearest cue before the number (back to the floor) counts people arrested, captured,
     deployed…, and no casualty word follows the number."""
-    before = words_in(text, folded, max(floor, start - 200), start)[-_LOOKBACK_WORDS:]
-    after = words_in(text, folded, end, min(sent_end, end + 80))[:_VERB_AFTER]
+    after = a.after[:_VERB_AFTER]
     if any(_kind_of(w, nouns_only=False) is not None for w in after):
         return False
-    for w in reversed(before):
+    for w in reversed(a.before):
         if bare(w.key, _NOT_CASUALTY) is not None:
             return True
         if _kind_of(w, nouns_only=False) is not None:
@@ -210,55 +260,39 @@ def is_not_casualty(text: str, folded: str, start: int, end: int, floor: int, se
     return any(w.key in _NOT_CASUALTY_AFTER for w in after[:3])
 
 
-def drop_non_casualties(text: str, entities: Sequence[Entity]) -> list[Entity]:
-    """``entities`` without the KILLED/WOUNDED counts that are not casualty figures (mixed
-    totals, people arrested or deployed…; see the module docstring). Other entities stay."""
+def _read(text: str, entities: Sequence[Entity], relabel: bool, drop: bool) -> list[Entity]:
     if not any(e.label in COUNT_LABELS for e in entities):
         return list(entities)
     folded = fold_letters(text)
     sentences = split_sentences(text)
+    starts = [s for s, _ in sentences]
     out: list[Entity] = []
-    previous_end: int | None = None
+    previous: Entity | None = None  # the previous count (relabelled), in text order
     for e in sorted(entities, key=lambda x: (x.start, x.end)):
         if e.label in (KILLED, WOUNDED):
-            s0, s1 = next(((s, t) for s, t in sentences if s <= e.start < t), (0, len(text)))
-            floor = previous_end if previous_end is not None and s0 < previous_end <= e.start else s0
-            previous_end = e.end
-            if (is_mixed_total(text, folded, e.start, e.end, s1) or counts_things(text, folded, e.end, s1)
-                    or is_not_casualty(text, folded, e.start, e.end, floor, s1)):
+            a = _around(text, folded, sentences, starts, e, previous)
+            if relabel and (kind := _kind(text, folded, a)) is not None and kind != e.label:
+                e = replace(e, label=kind)
+            previous = e
+            if drop and (is_mixed_total(a) or counts_things(a) or is_not_casualty(a)):
                 continue
         out.append(e)
     return out
 
 
-def _continues_list(text: str, folded: str, previous: Entity, e: Entity) -> bool:
-    """«بينهم ثلاث نساء وطفلين»: joined by «و» to the count just before it."""
-    between = words_in(text, folded, previous.end, e.start)
-    opens_with_and = folded[e.start : e.end].startswith("و") or (bool(between) and between[-1].key == "و")
-    return opens_with_and and len(between) <= 2
-
-
 def relabel_counts(text: str, entities: Sequence[Entity]) -> list[Entity]:
     """``entities`` with each KILLED/WOUNDED count relabelled as its words say (see the module
     docstring); offsets into ``text`` (the normalized text), order and scores are kept."""
-    if not any(e.label in COUNT_LABELS for e in entities):
-        return list(entities)
-    folded = fold_letters(text)
-    sentences = split_sentences(text)
-    out: list[Entity] = []
-    previous: Entity | None = None  # the previous count, relabelled, in text order
-    for e in sorted(entities, key=lambda x: (x.start, x.end)):
-        if e.label in (KILLED, WOUNDED):
-            s0, s1 = next(((s, t) for s, t in sentences if s <= e.start < t), (0, len(text)))
-            same_sentence = previous is not None and previous.end > s0 and previous.end <= e.start
-            floor = previous.end if same_sentence else s0
-            kind = casualty_kind(text, folded, e.start, e.end, floor, s1)
-            if kind is None and same_sentence and (
-                _is_subset(text, folded, e.start, e.end, s0, s1) or _continues_list(text, folded, previous, e)
-            ):
-                kind = previous.label  # a part has the kind of its whole, a list item its list's
-            if kind is not None and kind != e.label:
-                e = replace(e, label=kind)
-            previous = e
-        out.append(e)
-    return out
+    return _read(text, entities, relabel=True, drop=False)
+
+
+def drop_non_casualties(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """``entities`` without the KILLED/WOUNDED counts that are not casualty figures (mixed
+    totals, people arrested or deployed…; see the module docstring). Other entities stay."""
+    return _read(text, entities, relabel=False, drop=True)
+
+
+def read_counts(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """Both steps in one pass: counts relabelled by their words, then those that are no
+    casualties dropped (equal to ``drop_non_casualties(text, relabel_counts(text, entities))``)."""
+    return _read(text, entities, relabel=True, drop=True)

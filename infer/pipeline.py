@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Iterator, Sequence
 
 from hasila.infer.assembly import assemble_incidents
-from hasila.infer.casualty import drop_non_casualties, relabel_counts
+from hasila.infer.casualty import read_counts
 from hasila.infer.decode import decode_entities, entity_to_original
 from hasila.infer.inputs import InputDoc, InputReader
 from hasila.infer.model import TokenClassifier, find_model
@@ -132,7 +132,7 @@ class Extractor:
     def _record(self, item: _Prepared, predictions: Sequence[tuple[str, float]]) -> dict[str, Any]:
         doc, norm = item.doc, item.norm
         entities = decode_entities(norm.text, item.words, predictions)
-        entities = drop_non_casualties(norm.text, relabel_counts(norm.text, entities))
+        entities = read_counts(norm.text, entities)
         incidents = assemble_incidents(norm, entities, doc.date)
         record = ok_record(
             doc.doc_id, doc.text, entities=[entity_to_original(norm, e) for e in entities],
