@@ -134,8 +134,6 @@ def _run(args: argparse.Namespace, date: dt.date | None) -> int:
 
     classifier = TokenClassifier.load(find_model(args.model), device=args.device, dtype=args.dtype, batch_size=batch_size,
                                       stride=args.stride)
-    if args.stride is not None and args.stride > classifier.window // 2:
-        raise HasilaError(f"--stride {args.stride} must be at most half the model's window of {classifier.window} sub-words")
     chunk_size = default_chunk_size(batch_size)
     extractor = Extractor(classifier, batch_size=batch_size, chunk_size=chunk_size)
 

@@ -127,7 +127,7 @@ class TokenClassifier:
 
     def __init__(self, model: Any, tokenizer: Any, *, info: ModelInfo, device: str,
                  autocast_dtype: Any = None, max_length: int | None = None,
-                 stride: int = DEFAULT_STRIDE, batch_size: int = 16) -> None:
+                 stride: int | None = None, batch_size: int = 16) -> None:
         if not getattr(tokenizer, "is_fast", False):
             raise ModelError("a fast (Rust `tokenizers`) tokenizer is needed for word alignment")
         self.model = model
@@ -141,11 +141,16 @@ class TokenClassifier:
         positions = self._position_limit(model)
         if max_length is not None and not (isinstance(max_length, int) and 0 < max_length <= positions):
             raise ModelError(f"window of {max_length!r} sub-word tokens: the model has {positions} positions")
-        if not (isinstance(stride, int) and stride >= 0):
-            raise ModelError(f"window stride {stride!r} is not a whole number of sub-word tokens")
         self.window = (max_length or self._max_length(model, tokenizer)) - len(self.prefix_ids) - len(self.suffix_ids)
         if self.window < 8:
             raise ModelError(f"model window of {self.window} sub-word tokens is too small")
+        if stride is None:
+            stride = min(DEFAULT_STRIDE, self.window // 2)
+        # Neighbouring windows overlap by at most half a window (window_starts), so a larger
+        # stride would silently mean something else.
+        if not (isinstance(stride, int) and 0 <= stride <= self.window // 2):
+            raise ModelError(f"window stride {stride!r}: a whole number of sub-word tokens, at most half the model's "
+                             f"window of {self.window}")
         self.stride = stride
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
@@ -155,7 +160,8 @@ class TokenClassifier:
         """Load a checkpoint (local folder or hub id). ``dtype`` loads the weights in that type
         (no autocast); by default weights stay fp32 and CUDA runs under bf16 (or fp16) autocast.
         Windows: ``max_length`` / ``stride`` sub-words, by default the model's own
-        (``hasila_inference`` in its config.json, written at export), else 512 / 128."""
+        (``hasila_inference`` in its config.json, written by the trainer), else the model's
+        positions / 128 (at most half a window)."""
         import torch
         from transformers import AutoModelForTokenClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -189,7 +195,7 @@ class TokenClassifier:
                              f'{{"max_length": 128, "stride": 32}}, not {own!r}')
         return cls(model, tokenizer, info=info, device=device, autocast_dtype=autocast,
                    max_length=max_length or own.get("max_length"),
-                   stride=stride if stride is not None else own.get("stride", DEFAULT_STRIDE),
+                   stride=stride if stride is not None else own.get("stride"),
                    batch_size=batch_size)
 
     @staticmethod
