@@ -147,11 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("ablation", "benchmark"):
             return _table_row(args)
         if args.command == "export":
-            from hasila.train.export import export_model
+            from hasila.train.export import export_model, folder_size
 
             path = export_model(args.model, args.out, args.dtype)
-            size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-            print(f"exported to {path} ({size / 2**20:.1f} MiB)")
+            print(f"exported to {path} ({folder_size(path) / 2**20:.1f} MiB)")
             return 0
     except (HasilaError, FileNotFoundError) as err:
         print(f"hasila-train {args.command}: {err}", file=sys.stderr)

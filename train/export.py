@@ -20,6 +20,11 @@ RECORD_FILES = ("hasila_train_config.json", "training_log.json", "dev_metrics.js
 SIZE_BUDGET = 40 * 1024 * 1024
 
 
+def folder_size(path: Path) -> int:
+    """Bytes of the files under ``path``."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
 def export_model(model_dir: Path, out: Path, dtype: str = "float16") -> Path:
     import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer
@@ -38,7 +43,7 @@ def export_model(model_dir: Path, out: Path, dtype: str = "float16") -> Path:
         for name in RECORD_FILES:
             if (model_dir / name).is_file():
                 shutil.copy2(model_dir / name, tmp / name)
-        size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
+        size = folder_size(tmp)
         if size > SIZE_BUDGET:
             raise HasilaError(f"exported model is {size / 2**20:.1f} MiB, over the {SIZE_BUDGET / 2**20:.0f} MiB budget")
         old = out.with_name(f".{out.name}.old")

@@ -321,11 +321,16 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
     return "\n".join(out).rstrip() + "\n"
 
 
-def ablation_row(run: str, change: str, metrics: dict[str, Any], data: str = "gold-dev") -> dict[str, Any]:
-    """One row of the ablation table from a ``hasila-evaluate`` metrics JSON of that run."""
+def _results(metrics: dict[str, Any], data: str) -> dict[str, Any]:
     res = metrics.get("datasets", {}).get(data)
     if res is None:
         raise HasilaError(f"the metrics have no {data!r} results (have: {', '.join(metrics.get('datasets', {})) or 'none'})")
+    return res
+
+
+def ablation_row(run: str, change: str, metrics: dict[str, Any], data: str = "gold-dev") -> dict[str, Any]:
+    """One row of the ablation table from a ``hasila-evaluate`` metrics JSON of that run."""
+    res = _results(metrics, data)
     ent = res["entities"]["default"]
     row: dict[str, Any] = {"run": run, "change": change, "model": metrics.get("model", {}).get("path"),
                            "micro_f1": ent["micro"]["f1"]}
@@ -340,10 +345,7 @@ def ablation_row(run: str, change: str, metrics: dict[str, Any], data: str = "go
 
 def benchmark_row(model: str, what: str, metrics: dict[str, Any], data: str) -> dict[str, Any]:
     """One row of the benchmark-models table (a separate model scored on a public test set)."""
-    res = metrics.get("datasets", {}).get(data)
-    if res is None:
-        raise HasilaError(f"the metrics have no {data!r} results")
-    ent = res["entities"]["default"]
+    ent = _results(metrics, data)["entities"]["default"]
     return {"model": model, "what": what, "data": data, "micro_f1": ent["micro"]["f1"],
             "per_label_f1": {k: v["f1"] for k, v in ent["per_label"].items()}}
 
