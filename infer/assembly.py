@@ -130,7 +130,6 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
     «وكانت الحصيلة») is an earlier figure of an event told elsewhere: it goes to
     ``extra["superseded"]`` of the nearest incident with that label (and a compatible victim),
     never its own incident; with no such incident it is an ordinary figure.
-
 20. **References to an earlier attack** (guideline rule 13): a figure in a clause that refers
     back to an attack the sentence is not about («في أعقاب هجوم مسلح على منتجع قتل فيه عشرات»,
     «في قضية تفجير المسجد الذي قتل فيه نحو 30») makes no incident, unless the reference is
@@ -250,13 +249,13 @@ _ARMED = _cue(
     r"هاون|معارك|معركة|كمين|اغتيال|ذبح|إعدام|اعدام|أعدم|طعن|إرهابي|ارهابي|إرهابية|ارهابية|مقاتلات|داعش|تنظيم|"
     r"ميليشيا|ميليشيات|مليشيا|مليشيات|متمردين|المتمردون|قوات|الجيش|عملية|عسكرية|اعتداء|استهداف|استهدف)(?!\w)"
 )
-# Rule 18 (guideline rule 31): bodies found — «العثور على جثتي شرطيين», «انتشال 11 جثة».
 # Rule 20: a figure in a relative clause about an earlier attack the sentence refers to
 # («في أعقاب هجوم مسلح على منتجع قتل فيه عشرات», «في قضية تفجير المسجد الذي قتل فيه 30»).
 _REFERENCE_TO_ATTACK = _cue(
     r"(?<!\w)(?:و|ف)?(?:في\s+)?(?:أعقاب|اعقاب|عقب|إثر|اثر|خلفية|قضية|محاكمة|ذكرى|بذكرى|التحقيق\s+في|التحقيقات\s+في)(?!\w)"
     r"[^.!?؟]*?(?<!\w)(?:الذي|التي|والذي|والتي|قتل\s+فيه|قتل\s+فيها|قتلت\s+فيه)(?!\w)[^.!?؟]*$"
 )
+# Rule 18 (guideline rule 31): bodies found — «العثور على جثتي شرطيين», «انتشال 11 جثة».
 _BODY_NOUN = _cue(r"(?<!\w)(?:و|ب)?(?:ال)?(?:جثة|جثث|جثتي|جثتين|جثتا|جثمان|جثامين|رفات)(?!\w)")
 _FOUND = _cue(r"(?<!\w)(?:و|ف)?(?:عثر|عثرت|يعثر|العثور|عثور|انتشال|انتشلت|انتشل|اكتشاف|اكتشفت|وجدت|مرمية|ملقاة)(?!\w)")
 # Rule 19: an early toll of the same event («وكانت الحصيلة الأولى أشارت إلى سقوط تسعة»).
@@ -286,6 +285,10 @@ class _Sentence:
             if s <= pos < e:
                 return s, e
         return self.start, self.end
+
+
+# Roles of figures that are no incident of their own, whatever else holds (rules 3, 17-20).
+_NO_INCIDENT_ROLES = ("cumulative", "not_event", "early")
 
 
 @dataclass
@@ -549,7 +552,7 @@ def _split_parts(total: _Figure, parts: list[_Figure], folded: str) -> None:
 def _find_totals_after_parts(all_figs: list[_Figure], folded: str) -> None:
     """Rule 4, told the other way: «5 في إدلب و3 في حلب … ليرتفع عدد القتلى إلى 8»."""
     for j, total in enumerate(all_figs):
-        if total.role in ("cumulative", "not_event", "early", "total") or total.whole is not None or total.value is None:
+        if total.role in (*_NO_INCIDENT_ROLES, "total") or total.whole is not None or total.value is None:
             continue
         if not _TOTAL_CUE.search(folded[total.clause[0] : total.start]):
             continue
@@ -560,7 +563,7 @@ def _find_totals_after_parts(all_figs: list[_Figure], folded: str) -> None:
                 break
             if f.label != total.label:
                 continue
-            if f.role in ("cumulative", "not_event", "early", "total", "part") or f.of_total or f.whole or f.value is None:
+            if f.role in (*_NO_INCIDENT_ROLES, "total", "part") or f.of_total or f.whole or f.value is None:
                 break
             running += f.value
             parts.insert(0, f)
@@ -574,7 +577,7 @@ def _find_breakdowns(all_figs: list[_Figure], folded: str) -> None:
     """Rule 4: a total followed by located/sided parts that add up to it exactly."""
     _find_totals_after_parts(all_figs, folded)
     for i, total in enumerate(all_figs):
-        if total.role in ("cumulative", "not_event", "early", "update", "total") or total.of_total or total.whole or total.value is None:
+        if total.role in (*_NO_INCIDENT_ROLES, "update", "total") or total.of_total or total.whole or total.value is None:
             continue
         parts: list[_Figure] = []
         running = 0
@@ -583,7 +586,7 @@ def _find_breakdowns(all_figs: list[_Figure], folded: str) -> None:
                 break
             if f.label != total.label:
                 continue
-            if f.role in ("cumulative", "not_event", "early", "update", "total") or f.of_total or f.whole or f.value is None:
+            if f.role in (*_NO_INCIDENT_ROLES, "update", "total") or f.of_total or f.whole or f.value is None:
                 break
             running += f.value
             parts.append(f)
