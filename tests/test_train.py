@@ -375,3 +375,25 @@ def test_two_process_training_and_resume(assets, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert json.loads((again / "training_log.json").read_text())["state"]["history"] == \
         json.loads((tmp_path / "ddp" / "training_log.json").read_text())["state"]["history"]
+
+
+def test_export_packages_fp16_with_its_records(tmp_path, monkeypatch):
+    import hasila.train.export as export
+    from hasila.infer.model import TokenClassifier
+    from safetensors import safe_open
+
+    model_dir = build_tiny_model(tmp_path / "run", train_steps=5)
+    (model_dir / "training_log.json").write_text('{"finished": true}', encoding="utf-8")
+    out = export.export_model(model_dir, tmp_path / "shipped")
+    with safe_open(str(out / "model.safetensors"), "pt") as f:
+        assert {f.get_tensor(k).dtype for k in f.keys()} == {torch.float16}
+    assert (out / "training_log.json").read_text(encoding="utf-8") == '{"finished": true}'
+    assert export.folder_size(out) == sum(p.stat().st_size for p in out.iterdir())
+    TokenClassifier.load(out, device="cpu")  # loads (in fp32) with the runtime
+    # over the budget: an error, and the package already there is left as it was
+    before = sorted(p.name for p in out.iterdir())
+    monkeypatch.setattr(export, "SIZE_BUDGET", 1000)
+    with pytest.raises(export.HasilaError, match="over the"):
+        export.export_model(model_dir, out)
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".shipped")] == []
