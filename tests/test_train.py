@@ -378,8 +378,8 @@ def test_two_process_training_and_resume(assets, tmp_path):
 
 
 def test_export_packages_fp16_with_its_records(tmp_path, monkeypatch):
-    import hasila.train.export as export
     from hasila.infer.model import TokenClassifier
+    from hasila.train import export
     from safetensors import safe_open
 
     model_dir = build_tiny_model(tmp_path / "run", train_steps=5)

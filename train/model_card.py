@@ -257,8 +257,8 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
     if training_log and training_log.get("train_seconds"):
         device = str(training_log.get("device", "?"))
         gpu = "0 GPU hours" if device.startswith("cpu") else f"{training_log['train_seconds'] / 3600:.2f} GPU hours"
-        out += ["", f"Training compute: {training_log['train_seconds'] / 60:.1f} minutes of wall time on {device}, "
-                    f"{training_log.get('processes', 1)} process(es), {training_log.get('total_steps')} steps ({gpu})."]
+        out += ["", (f"Training compute: {training_log['train_seconds'] / 60:.1f} minutes of wall time on {device}, "
+                     f"{training_log.get('processes', 1)} process(es), {training_log.get('total_steps')} steps ({gpu}).")]
     out += ["", "## Evaluation", ""]
     out.append(
         "Entity scores are span-level (seqeval): *default* is the conlleval reading, *strict* counts only well-formed IOB2 "
