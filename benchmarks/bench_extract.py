@@ -5,13 +5,16 @@
 Both sides read the same articles with the same model and end with incidents:
 
 - hasila: ``Extractor.extract`` (normalize → words → windowed, length-sorted batches → decode →
-  assembly → records) and JSONL serialization, as the command runs it;
+  assembly → records) and JSONL serialization, as the command runs it, with its worker
+  processes where the command would use them (``--workers``; on CUDA all cores but one);
 - naive: ``transformers.pipeline("token-classification", aggregation_strategy="first")``
   over the normalized texts (one call with ``batch_size``, windows via ``stride``), its
   character spans turned into entities and passed to the same assembly.
 
 Reported: articles/s and sub-word tokens/s (tokens counted once, outside the timing), then a
-cProfile of one hasila pass summarized by stage, and the top functions. ``--n`` repeats the
+cProfile of one hasila pass summarized by stage, and the top functions (without workers), or
+where the main process spent its time (with workers). ``--naive-n`` times the naive side on
+the first N articles only (it is far slower on a GPU). ``--n`` repeats the
 articles file as needed. Figures depend on the machine; say which when you report them.
 """
 
@@ -45,13 +48,14 @@ def count_tokens(clf, articles: list[dict]) -> int:
     from hasila.infer.normalize import normalize
     from hasila.infer.tokenize import split_words
 
-    total = 0
+    per_text: dict[str, int] = {}  # --n repeats the file: count each distinct text once
     for a in articles:
-        text = normalize(a["text"]).text
-        words = [text[s:e] for s, e in split_words(text)]
-        if words:
-            total += len(clf.tokenizer(words, is_split_into_words=True, add_special_tokens=False, verbose=False)["input_ids"])
-    return total
+        if a["text"] not in per_text:
+            text = normalize(a["text"]).text
+            words = [text[s:e] for s, e in split_words(text)]
+            per_text[a["text"]] = len(clf.tokenizer(words, is_split_into_words=True, add_special_tokens=False,
+                                                    verbose=False)["input_ids"]) if words else 0
+    return sum(per_text[a["text"]] for a in articles)
 
 
 def run_hasila(extractor, articles: list[dict]) -> int:
@@ -142,21 +146,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--int8", action="store_true",
                    help="experiment: hasila side with int8 linear layers (see quantize_linear_int8; naive stays fp32)")
     p.add_argument("--no-naive", action="store_true", help="skip the transformers pipeline baseline")
+    p.add_argument("--naive-n", type=int, help="articles for the naive side (default: all of --n)")
+    p.add_argument("--workers", type=int, help="worker processes (default: what hasila-extract uses on this device)")
+    p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
+                   help="hasila side: load the weights in this type (default: fp32, CUDA under autocast)")
     p.add_argument("--json", type=Path, help="also write the figures to this file")
     args = p.parse_args(argv)
 
     import torch
     from hasila.infer.model import TokenClassifier, find_model
-    from hasila.infer.pipeline import Extractor
+    from hasila.infer.pipeline import Extractor, default_workers
     from transformers import pipeline
 
     if args.threads:
         torch.set_num_threads(args.threads)
     model_path = find_model(args.model)
-    clf = TokenClassifier.load(model_path, device=args.device, batch_size=args.batch_size)
+    clf = TokenClassifier.load(model_path, device=args.device, batch_size=args.batch_size, dtype=args.dtype)
     if args.int8:
         quantize_linear_int8(clf.model)
-    extractor = Extractor(clf, batch_size=args.batch_size)
+    workers = default_workers(clf.device) if args.workers is None else args.workers
+    extractor = Extractor(clf, batch_size=args.batch_size, workers=workers)
     articles = load_articles(args.articles, args.n)
     tokens = count_tokens(clf, articles)
     chars = sum(len(a["text"]) for a in articles)
@@ -165,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
           f"torch threads {torch.get_num_threads()}, {platform.processor() or platform.machine()}")
     if device.startswith("cuda"):
         print(f"GPU {torch.cuda.get_device_name(device)}")
-    print(f"{len(articles)} articles, {chars:,} characters, {tokens:,} sub-word tokens; batch size {args.batch_size}")
+    print(f"{len(articles)} articles, {chars:,} characters, {tokens:,} sub-word tokens; batch size {args.batch_size}, "
+          f"{workers} worker processes, weights {args.dtype or 'float32'}")
 
     def timed(fn):
         best, result = float("inf"), None
@@ -179,27 +189,47 @@ def main(argv: list[str] | None = None) -> int:
             best = min(best, time.perf_counter() - t0)
         return best, result
 
-    run_hasila(extractor, articles[: min(8, len(articles))])  # warm-up
+    t0 = time.perf_counter()
+    run_hasila(extractor, articles[: min(8 * max(1, workers), len(articles))])  # warm-up (starts the workers)
+    t_start = time.perf_counter() - t0
+    extractor.timings = dict.fromkeys(extractor.timings, 0.0)
     t_h, inc_h = timed(lambda: run_hasila(extractor, articles))
     figures = {"device": device, "articles": len(articles), "tokens": tokens, "batch_size": args.batch_size,
-               "int8": args.int8, "window": clf.window, "stride": clf.stride,
+               "int8": args.int8, "window": clf.window, "stride": clf.stride, "workers": workers,
+               "dtype": args.dtype or "float32", "warm_up_seconds": t_start,
                "hasila": {"seconds": t_h, "articles_per_s": len(articles) / t_h, "tokens_per_s": tokens / t_h,
                           "incidents": inc_h}}
     print(f"\nhasila-extract path : {t_h:8.3f} s  {len(articles) / t_h:9.1f} articles/s  {tokens / t_h:11.0f} tokens/s  "
           f"({inc_h} incidents)")
 
+    if workers:
+        share = {k: round(v / (t_h * args.repeats), 3) for k, v in extractor.timings.items()}
+        figures["main_process_share"] = share
+        print(f"  warm-up (starting {workers} workers, first {min(8 * workers, len(articles))} articles): {t_start:.2f} s; "
+              f"main process time shares: " + ", ".join(f"{k} {100 * v:.1f} %" for k, v in share.items()))
+
     if not args.no_naive:
-        plain = clf if not args.int8 else TokenClassifier.load(model_path, device=args.device)
+        plain = clf if not (args.int8 or args.dtype) else TokenClassifier.load(model_path, device=args.device)
         nlp = pipeline("token-classification", model=plain.model, tokenizer=plain.tokenizer,
                        device=torch.device(device))
         stride = min(128, clf.window // 4)
-        run_naive(nlp, articles[: min(8, len(articles))], args.batch_size, stride)  # warm-up
-        t_n, inc_n = timed(lambda: run_naive(nlp, articles, args.batch_size, stride))
-        figures["naive"] = {"seconds": t_n, "articles_per_s": len(articles) / t_n, "tokens_per_s": tokens / t_n,
-                            "incidents": inc_n, "stride": stride}
-        print(f"naive pipeline      : {t_n:8.3f} s  {len(articles) / t_n:9.1f} articles/s  {tokens / t_n:11.0f} tokens/s  "
-              f"({inc_n} incidents)   speed-up x{t_n / t_h:.2f}")
+        naive_articles = articles[: args.naive_n] if args.naive_n else articles
+        naive_tokens = count_tokens(clf, naive_articles) if args.naive_n else tokens
+        run_naive(nlp, naive_articles[: min(8, len(naive_articles))], args.batch_size, stride)  # warm-up
+        t_n, inc_n = timed(lambda: run_naive(nlp, naive_articles, args.batch_size, stride))
+        n_n = len(naive_articles)
+        figures["naive"] = {"seconds": t_n, "articles": n_n, "articles_per_s": n_n / t_n,
+                            "tokens_per_s": naive_tokens / t_n, "incidents": inc_n, "stride": stride}
+        speedup = (n_n / t_n and (len(articles) / t_h) / (n_n / t_n))
+        figures["speedup"] = speedup
+        print(f"naive pipeline      : {t_n:8.3f} s  {n_n / t_n:9.1f} articles/s  {naive_tokens / t_n:11.0f} tokens/s  "
+              f"({inc_n} incidents, {n_n} articles)   speed-up x{speedup:.2f}")
 
+    if workers:  # the profile of the main process would show only waiting
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+        extractor.close()
+        return 0
     profiler = cProfile.Profile()
     profiler.enable()
     t0 = time.perf_counter()
@@ -221,5 +251,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the guard is needed: worker processes re-import this module
     sys.exit(main())

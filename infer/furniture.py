@@ -113,7 +113,8 @@ def _lines(text: str) -> list[tuple[int, int]]:
 
 
 def _word_count(line: str) -> int:
-    return sum(1 for s, e in split_words(line) if any(ch.isalpha() for ch in line[s:e]))
+    words = (line[s:e] for s, e in split_words(line))
+    return sum(1 for w in words if w.isalpha() or any(ch.isalpha() for ch in w))
 
 
 def _is_closing(line: str) -> bool:

@@ -226,71 +226,53 @@ class TokenClassifier:
 
     def predict(self, docs: Sequence[Sequence[str]], batch_size: int | None = None) -> list[list[WordPrediction]]:
         """One ``(tag, probability)`` per word of each document, documents in input order."""
+        encoded = encode_words(self.tokenizer, docs)
+        return [word_predictions(self.tags, *scores) for scores in self.score(encoded, batch_size)]
+
+    def score(self, encoded: Sequence["EncodedDoc"], batch_size: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per document, the tag id and its probability for each word (arrays), from documents
+        already encoded by :func:`encode_words` (possibly in another process)."""
         batch_size = batch_size or self.batch_size
-        out: list[list[WordPrediction]] = [[] for _ in docs]
-        todo = [i for i, words in enumerate(docs) if len(words)]
-        if not todo:
-            return out
-        enc = self.tokenizer([list(docs[i]) for i in todo], is_split_into_words=True,
-                             add_special_tokens=False, verbose=False)
-        windows: list[tuple[int, int, list[int]]] = []  # (position in todo, start, ids)
-        plans = []
-        for k, i in enumerate(todo):
-            ids = enc["input_ids"][k]
-            starts = window_starts(len(ids), self.window, self.stride)
+        windows: list[np.ndarray] = []
+        plans: list[list[int]] = []
+        for doc in encoded:
+            starts = window_starts(len(doc.ids), self.window, self.stride) if len(doc.ids) else []
             plans.append(starts)
-            for s in starts:
-                windows.append((k, s, ids[s:s + self.window]))
-        tag_ids, probs = self._run_windows([w[2] for w in windows], batch_size)
+            windows.extend(doc.ids[s:s + self.window] for s in starts)
+        tag_ids, probs = self._run_windows(windows, batch_size)
+        out = []
         w0 = 0
-        for k, i in enumerate(todo):
-            starts = plans[k]
-            ids = enc["input_ids"][k]
-            word_ids = enc.word_ids(k)
-            choice = most_central_window(len(ids), self.window, starts)
-            first_token: dict[int, int] = {}
-            for t, w in enumerate(word_ids):
-                if w is not None and w not in first_token:
-                    first_token[w] = t
-            preds: list[WordPrediction] = []
-            for w in range(len(docs[i])):
-                t = first_token.get(w)
-                if t is None:
-                    # The tokenizer dropped the word entirely (e.g. only stripped marks): the
-                    # model never saw it, so it cannot belong to a predicted span.
-                    preds.append(("O", 1.0))
-                    continue
-                win = w0 + int(choice[t])
-                pos = t - starts[int(choice[t])]
-                preds.append((self.tags[int(tag_ids[win][pos])], float(probs[win][pos])))
-            out[i] = preds
+        for doc, starts in zip(encoded, plans):
+            out.append(_collect_words(doc, starts, self.window, tag_ids[w0:w0 + len(starts)], probs[w0:w0 + len(starts)]))
             w0 += len(starts)
         return out
 
-    def _run_windows(self, windows: list[list[int]], batch_size: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def _run_windows(self, windows: Sequence[np.ndarray], batch_size: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Argmax tag ids and their probabilities for each window's content tokens."""
         import torch
 
         order = sorted(range(len(windows)), key=lambda j: (-len(windows[j]), j))
         tag_ids: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
         probs: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
-        pre, suf = self.prefix_ids, self.suffix_ids
+        pre = np.asarray(self.prefix_ids, dtype=np.int64)
+        suf = np.asarray(self.suffix_ids, dtype=np.int64)
         with torch.inference_mode():
             for b in range(0, len(order), batch_size):
                 batch = order[b:b + batch_size]
                 width = len(pre) + len(windows[batch[0]]) + len(suf)
-                input_ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                input_ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
+                mask = np.zeros((len(batch), width), dtype=np.int64)
                 for r, j in enumerate(batch):
-                    seq = pre + list(windows[j]) + suf
-                    input_ids[r, :len(seq)] = torch.tensor(seq, dtype=torch.long)
-                    mask[r, :len(seq)] = 1
-                input_ids, mask = input_ids.to(self.device), mask.to(self.device)
+                    n = len(pre) + len(windows[j]) + len(suf)
+                    input_ids[r, :n] = np.concatenate((pre, windows[j], suf))
+                    mask[r, :n] = 1
+                ids_t = torch.from_numpy(input_ids).to(self.device, non_blocking=True)
+                mask_t = torch.from_numpy(mask).to(self.device, non_blocking=True)
                 if self.autocast_dtype is not None:
                     with torch.autocast(device_type="cuda", dtype=self.autocast_dtype):
-                        logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+                        logits = self.model(input_ids=ids_t, attention_mask=mask_t).logits
                 else:
-                    logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+                    logits = self.model(input_ids=ids_t, attention_mask=mask_t).logits
                 p, t = logits.float().softmax(-1).max(-1)
                 p, t = p.cpu().numpy(), t.cpu().numpy()
                 for r, j in enumerate(batch):
@@ -298,6 +280,64 @@ class TokenClassifier:
                     tag_ids[j] = t[r, len(pre):len(pre) + n]
                     probs[j] = p[r, len(pre):len(pre) + n]
         return tag_ids, probs
+
+
+@dataclass(frozen=True)
+class EncodedDoc:
+    """A document's sub-word ids (no special tokens) and, per word, the index of its first
+    sub-word (-1 where the tokenizer dropped the word entirely)."""
+
+    ids: np.ndarray
+    first_token: np.ndarray
+
+
+def encode_words(tokenizer: Any, docs: Sequence[Sequence[str]]) -> list[EncodedDoc]:
+    """Sub-word ids of each document's words, in one tokenizer call (cheap to send between processes)."""
+    out = [EncodedDoc(np.zeros(0, dtype=np.int64), np.full(len(words), -1, dtype=np.int64)) for words in docs]
+    todo = [i for i, words in enumerate(docs) if len(words)]
+    if not todo:
+        return out
+    enc = tokenizer([list(docs[i]) for i in todo], is_split_into_words=True, add_special_tokens=False, verbose=False)
+    for k, i in enumerate(todo):
+        first = np.full(len(docs[i]), -1, dtype=np.int64)
+        word_ids = np.asarray([-1 if w is None else w for w in enc.word_ids(k)], dtype=np.int64)
+        # The first sub-word of each word: positions where the word id changes (reversed
+        # assignment keeps the first of repeated ids).
+        positions = np.arange(len(word_ids))
+        keep = word_ids >= 0
+        first[word_ids[keep][::-1]] = positions[keep][::-1]
+        out[i] = EncodedDoc(np.asarray(enc["input_ids"][k], dtype=np.int64), first)
+    return out
+
+
+def _collect_words(doc: EncodedDoc, starts: Sequence[int], window: int, tag_ids: Sequence[np.ndarray],
+                   probs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per word: tag id and probability from the window where its first sub-word is most central."""
+    n_words = len(doc.first_token)
+    tags = np.full(n_words, -1, dtype=np.int64)  # -1: a word the model never saw
+    p = np.ones(n_words, dtype=np.float32)
+    if not starts:
+        return tags, p
+    choice = most_central_window(len(doc.ids), window, starts)
+    seen = doc.first_token >= 0
+    tok = doc.first_token[seen]
+    win = choice[tok]
+    pos = tok - np.asarray(starts, dtype=np.int64)[win]
+    tag_table = np.zeros((len(starts), window), dtype=np.int64)
+    prob_table = np.zeros((len(starts), window), dtype=np.float32)
+    for w, (t, q) in enumerate(zip(tag_ids, probs)):
+        tag_table[w, :len(t)] = t
+        prob_table[w, :len(q)] = q
+    tags[seen] = tag_table[win, pos]
+    p[seen] = prob_table[win, pos]
+    return tags, p
+
+
+def word_predictions(tags: Sequence[str], tag_ids: np.ndarray, probs: np.ndarray) -> list[WordPrediction]:
+    """``(tag, probability)`` per word. A word the tokenizer dropped entirely (e.g. only
+    stripped marks) was never seen by the model, so it cannot belong to a span: ``("O", 1.0)``
+    (tag id -1 from :func:`_collect_words`)."""
+    return [("O", 1.0) if t < 0 else (tags[t], q) for t, q in zip(tag_ids.tolist(), probs.tolist())]
 
 
 # The model shipped with the repository (editable install): <repo>/models/hasila-ner.

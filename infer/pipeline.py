@@ -13,6 +13,11 @@ positions, so a run resumed at a chunk boundary computes exactly what an uninter
 does. A failure in one document (normalizer, assembler, a broken span) becomes that
 document's error record; the batch goes on.
 
+With ``workers`` (``hasila-extract`` uses them on CUDA by default), the CPU work of each document — normalization, word
+splitting, tokenization before the model; decoding, counts, assembly and the record after it —
+runs in worker processes while the main process keeps the GPU busy and writes records. The
+chunks and model batches are the same as without workers, so the records are identical.
+
 Python use::
 
     from hasila.infer.pipeline import extract
@@ -24,6 +29,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+import os
+import time
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Iterator, Sequence
@@ -32,7 +42,7 @@ from hasila.infer.assembly import assemble_incidents
 from hasila.infer.casualty import read_counts
 from hasila.infer.decode import decode_entities, entity_to_original
 from hasila.infer.inputs import InputDoc, InputReader
-from hasila.infer.model import TokenClassifier, find_model
+from hasila.infer.model import EncodedDoc, TokenClassifier, encode_words, find_model, word_predictions
 from hasila.infer.normalize import NormalizedText, normalize
 from hasila.infer.records import check_record, error_record, ok_record
 from hasila.infer.tokenize import split_words
@@ -48,6 +58,18 @@ def default_chunk_size(batch_size: int) -> int:
     return max(32, 4 * batch_size)
 
 
+def default_workers(device: str) -> int:
+    """Worker processes for the CPU stages: none on CPU (the model already uses every core),
+    all cores but the main process's on a GPU machine, at most 16."""
+    if not str(device).startswith("cuda"):
+        return 0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(0, min(16, cores - 1))
+
+
 @dataclass
 class _Prepared:
     doc: InputDoc
@@ -59,7 +81,8 @@ class Extractor:
     """Runs the pipeline with one loaded model; reusable across batches."""
 
     def __init__(self, model: TokenClassifier | str | None = None, *, device: str | None = "auto",
-                 batch_size: int = DEFAULT_BATCH_SIZE, dtype: Any = None, chunk_size: int | None = None) -> None:
+                 batch_size: int = DEFAULT_BATCH_SIZE, dtype: Any = None, chunk_size: int | None = None,
+                 workers: int = 0) -> None:
         if isinstance(model, TokenClassifier):
             self.classifier = model
         else:
@@ -67,6 +90,27 @@ class Extractor:
         self.batch_size = batch_size
         self.chunk_size = chunk_size or default_chunk_size(batch_size)
         self.model_info = self.classifier.info.to_json()
+        # Worker processes are started with spawn, which re-imports the caller's main module:
+        # scripts using them need Python's `if __name__ == "__main__":` guard, so they are opt-in
+        # here (the command line turns them on for CUDA: default_workers).
+        if not isinstance(workers, int) or workers < 0:
+            raise ValueError(f"workers must be a whole number >= 0, not {workers!r}")
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        # Seconds the main process spent per stage (benchmarks/bench_extract.py reports them).
+        self.timings = {"wait_prepare": 0.0, "model": 0.0, "wait_finish": 0.0}
+
+    def close(self) -> None:
+        """Stop the worker processes (if any); the extractor starts new ones when used again."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "Extractor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def extract(self, docs: Iterable[InputDoc]) -> Iterator[dict[str, Any]]:
         """One record per document, in input order, streamed chunk by chunk."""
@@ -75,80 +119,182 @@ class Extractor:
 
     def extract_pairs(self, docs: Iterable[InputDoc]) -> Iterator[tuple[InputDoc, dict[str, Any]]]:
         """Like :meth:`extract`, each record with its input document (for reports)."""
-        it = iter(docs)
-        while chunk := list(itertools.islice(it, self.chunk_size)):
-            yield from self._process_chunk(chunk)
+        chunks = iter(lambda it=iter(docs): list(itertools.islice(it, self.chunk_size)), [])
+        if self.workers:
+            yield from self._extract_parallel(chunks)
+        else:
+            for chunk in chunks:
+                yield from self._process_chunk(chunk)
 
     # -- one chunk ---------------------------------------------------------------------------
 
     def _process_chunk(self, chunk: Sequence[InputDoc]) -> list[tuple[InputDoc, dict[str, Any]]]:
         # Per document: a _Prepared to run through the model, or its (error) record already.
-        prepared: list[_Prepared | dict[str, Any]] = []
-        for doc in chunk:
-            if doc.error is not None:
-                prepared.append(self._error(doc, doc.error.type, doc.error.message))
-                continue
-            try:
-                norm = normalize(doc.text)
-                prepared.append(_Prepared(doc, norm, split_words(norm.text)))
-            except Exception as exc:  # one document's failure must not stop the batch
-                prepared.append(self._internal_error(doc, "normalization", exc))
-        predictions = self._predict([p for p in prepared if isinstance(p, _Prepared)])
+        prepared = [_prepare(doc, self.model_info) for doc in chunk]
+        todo = [p for p in prepared if isinstance(p, _Prepared)]
+        encoded = encode_words(self.classifier.tokenizer, [[p.norm.text[s:e] for s, e in p.words] for p in todo])
+        scores = self._score(todo, encoded)
         out = []
         for doc, item in zip(chunk, prepared):
             if isinstance(item, dict):
                 out.append((doc, item))
-                continue
-            pred = predictions[id(item)]
-            if isinstance(pred, Exception):
-                out.append((doc, self._internal_error(doc, "the model", pred)))
-                continue
-            try:
-                record = self._record(item, pred)
-            except Exception as exc:
-                record = self._internal_error(doc, "incident assembly", exc)
-            out.append((doc, record))
+            else:
+                out.append((doc, _finish(item, scores[id(item)], self.classifier.tags, self.model_info)))
         return out
 
-    def _predict(self, todo: Sequence[_Prepared]) -> dict[int, Any]:
-        """Word predictions per prepared doc; if the batch fails, doc by doc so one bad
-        document (e.g. one that exhausts memory) costs only its own record."""
-        words = [[p.norm.text[s:e] for s, e in p.words] for p in todo]
+    def _score(self, keys: Sequence[Any], encoded: Sequence[EncodedDoc]) -> dict[int, Any]:
+        """Word scores per document (keyed by ``id`` of its key); if the batch fails, document by
+        document so one bad document (e.g. one that exhausts memory) costs only its own record."""
         try:
-            preds = self.classifier.predict(words, batch_size=self.batch_size)
-            return {id(p): pred for p, pred in zip(todo, preds)}
+            scores = self.classifier.score(encoded, batch_size=self.batch_size)
+            return {id(k): sc for k, sc in zip(keys, scores)}
         except Exception as exc:
-            if len(todo) <= 1:
-                return {id(p): exc for p in todo}
+            if len(keys) <= 1:
+                return {id(k): exc for k in keys}
             log.warning("model failed on a chunk (%s: %s); retrying document by document", type(exc).__name__, exc)
         out: dict[int, Any] = {}
-        for p, w in zip(todo, words):
+        for k, enc in zip(keys, encoded):
             try:
-                out[id(p)] = self.classifier.predict([w], batch_size=1)[0]
+                out[id(k)] = self.classifier.score([enc], batch_size=1)[0]
             except Exception as exc:
-                out[id(p)] = exc
+                out[id(k)] = exc
         return out
 
-    def _record(self, item: _Prepared, predictions: Sequence[tuple[str, float]]) -> dict[str, Any]:
-        doc, norm = item.doc, item.norm
-        entities = decode_entities(norm.text, item.words, predictions)
+    # -- with worker processes -----------------------------------------------------------------
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            import multiprocessing
+
+            # spawn, not fork: the parent may hold CUDA and tokenizer threads, which fork does not copy safely.
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker, initargs=(self.classifier.tokenizer, self.classifier.tags, self.model_info),
+            )
+        return self._pool
+
+    def _pieces(self, items: Sequence[Any]) -> list[Sequence[Any]]:
+        # A few pieces per worker: even load, and each task's pickling overhead stays small.
+        size = max(1, -(-len(items) // (4 * self.workers)))
+        return [items[i:i + size] for i in range(0, len(items), size)]
+
+    def _extract_parallel(self, chunks: Iterator[list[InputDoc]]) -> Iterator[tuple[InputDoc, dict[str, Any]]]:
+        pool = self._start_pool()
+        preparing: deque[tuple[list[InputDoc], list[Future]]] = deque()
+        finishing: deque[tuple[list[InputDoc], list[Any]]] = deque()  # futures, or records already
+        try:
+            while True:
+                # Keep the workers two chunks ahead of the model, and one chunk behind it.
+                while len(preparing) < 2 and (chunk := next(chunks, None)) is not None:
+                    preparing.append((chunk, [pool.submit(_prepare_encode_many, piece) for piece in self._pieces(chunk)]))
+                if not preparing:
+                    break
+                chunk, futures = preparing[0]
+                t0 = time.perf_counter()
+                items = [x for f in futures for x in f.result()]
+                preparing.popleft()
+                t1 = time.perf_counter()
+                todo = [(doc, x) for doc, x in zip(chunk, items) if isinstance(x, EncodedDoc)]
+                scores = self._score([x for _, x in todo], [x for _, x in todo])
+                self.timings["wait_prepare"] += t1 - t0
+                self.timings["model"] += time.perf_counter() - t1
+                jobs = [(doc, scores[id(x)]) for doc, x in todo]
+                done = iter(pool.submit(_finish_many, piece) for piece in self._pieces(jobs))
+                finishing.append((chunk, [x if isinstance(x, dict) else None for x in items] + [list(done)]))
+                while len(finishing) > 1 or (finishing and not preparing):
+                    yield from self._finished(finishing.popleft())
+        except BrokenProcessPool as exc:
+            # A worker died (killed, out of memory): finish in this process, losing nothing.
+            log.warning("a worker process died (%s); going on without workers", exc)
+            self._pool = None
+            self.workers = 0
+            for chunk in [c for c, _ in finishing] + [c for c, _ in preparing]:
+                yield from self._process_chunk(chunk)
+            for chunk in chunks:
+                yield from self._process_chunk(chunk)
+
+    def _finished(self, entry: tuple[list[InputDoc], list[Any]]) -> Iterator[tuple[InputDoc, dict[str, Any]]]:
+        chunk, slots = entry
+        futures = slots.pop()
+        t0 = time.perf_counter()
+        records = iter([r for f in futures for r in f.result()])
+        self.timings["wait_finish"] += time.perf_counter() - t0
+        for doc, slot in zip(chunk, slots):
+            yield doc, slot if slot is not None else next(records)
+
+    def _error(self, doc: InputDoc, error_type: str, message: str) -> dict[str, Any]:
+        return _error_record(doc, error_type, message, self.model_info)
+
+
+# -- the steps of one document, shared by the main process and the workers ----------------------
+
+def _error_record(doc: InputDoc, error_type: str, message: str, model_info: dict[str, Any]) -> dict[str, Any]:
+    return error_record(doc.doc_id, error_type, message, model=model_info, date=doc.date, source=doc.source, url=doc.url)
+
+
+def _internal_error(doc: InputDoc, stage: str, exc: BaseException, model_info: dict[str, Any]) -> dict[str, Any]:
+    log.warning("%s: %s failed", doc.doc_id, stage, exc_info=exc)
+    where = doc.where or doc.doc_id
+    return _error_record(doc, "internal_error", f"{where}: {stage} failed: {type(exc).__name__}: {exc}", model_info)
+
+
+def _prepare(doc: InputDoc, model_info: dict[str, Any]) -> _Prepared | dict[str, Any]:
+    """Normalized text and words of a document, or its error record."""
+    if doc.error is not None:
+        return _error_record(doc, doc.error.type, doc.error.message, model_info)
+    try:
+        norm = normalize(doc.text)
+        return _Prepared(doc, norm, split_words(norm.text))
+    except Exception as exc:  # one document's failure must not stop the batch
+        return _internal_error(doc, "normalization", exc, model_info)
+
+
+def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[str, Any]) -> dict[str, Any]:
+    """The record of a prepared document from its word scores (or the model's exception)."""
+    doc, norm = item.doc, item.norm
+    if isinstance(scores, Exception):
+        return _internal_error(doc, "the model", scores, model_info)
+    try:
+        entities = decode_entities(norm.text, item.words, word_predictions(tags, *scores))
         entities = read_counts(norm.text, entities)
         incidents = assemble_incidents(norm, entities, doc.date)
         record = ok_record(
             doc.doc_id, doc.text, entities=[entity_to_original(norm, e) for e in entities],
-            incidents=incidents, model=self.model_info, date=doc.date, source=doc.source, url=doc.url,
+            incidents=incidents, model=model_info, date=doc.date, source=doc.source, url=doc.url,
         )
         check_record(record, doc.text)
         return record
+    except Exception as exc:
+        return _internal_error(doc, "incident assembly", exc, model_info)
 
-    def _error(self, doc: InputDoc, error_type: str, message: str) -> dict[str, Any]:
-        return error_record(doc.doc_id, error_type, message, model=self.model_info,
-                            date=doc.date, source=doc.source, url=doc.url)
 
-    def _internal_error(self, doc: InputDoc, stage: str, exc: Exception) -> dict[str, Any]:
-        log.warning("%s: %s failed", doc.doc_id, stage, exc_info=exc)
-        where = doc.where or doc.doc_id
-        return self._error(doc, "internal_error", f"{where}: {stage} failed: {type(exc).__name__}: {exc}")
+_WORKER: dict[str, Any] = {}  # in a worker process: the tokenizer, tags and model info
+
+
+def _init_worker(tokenizer: Any, tags: Sequence[str], model_info: dict[str, Any]) -> None:
+    import signal
+
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one thread per worker; the workers are the parallelism
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle (it stops the pool)
+    _WORKER.update(tokenizer=tokenizer, tags=tuple(tags), model_info=model_info)
+
+
+def _prepare_encode_many(docs: Sequence[InputDoc]) -> list[EncodedDoc | dict[str, Any]]:
+    """Worker: per document, its encoded words for the model, or its error record."""
+    prepared = [_prepare(doc, _WORKER["model_info"]) for doc in docs]
+    todo = [p for p in prepared if isinstance(p, _Prepared)]
+    encoded = iter(encode_words(_WORKER["tokenizer"], [[p.norm.text[s:e] for s, e in p.words] for p in todo]))
+    return [next(encoded) if isinstance(p, _Prepared) else p for p in prepared]
+
+
+def _finish_many(jobs: Sequence[tuple[InputDoc, Any]]) -> list[dict[str, Any]]:
+    """Worker: records of documents from their word scores (normalized again here: cheaper
+    than sending the normalized text and its offset map through the main process)."""
+    out = []
+    for doc, scores in jobs:
+        item = _prepare(doc, _WORKER["model_info"])
+        out.append(item if isinstance(item, dict) else _finish(item, scores, _WORKER["tags"], _WORKER["model_info"]))
+    return out
 
 
 @lru_cache(maxsize=2)

@@ -292,11 +292,11 @@ SLOW_RUNNER = """
 import sys, time
 sys.path.insert(0, {tests!r})
 from hasila.infer import model
-_predict = model.TokenClassifier.predict
+_score = model.TokenClassifier.score
 def slow(self, docs, batch_size=None):
     time.sleep({delay})
-    return _predict(self, docs, batch_size)
-model.TokenClassifier.predict = slow
+    return _score(self, docs, batch_size)
+model.TokenClassifier.score = slow
 from hasila.infer.cli import main
 sys.exit(main(sys.argv[1:]))
 """
