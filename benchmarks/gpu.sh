@@ -31,7 +31,7 @@ with open(sys.argv[3], "w", encoding="utf-8") as fh:
         fh.write(json.dumps({**r, "id": f"{r['id']}#{i}"}, ensure_ascii=False) + "\n")
 PY
 start=$(date +%s.%N)
-python3 -m hasila.infer.cli /tmp/cli_in.jsonl -o /tmp/cli_out.jsonl --batch-size 256
+(cd /tmp && python3 -m hasila.infer.cli /tmp/cli_in.jsonl -o /tmp/cli_out.jsonl --batch-size 256)
 end=$(date +%s.%N)
 python3 - "$start" "$end" "$n" /tmp/cli_out.jsonl "$out/gpu-cli.json" <<'PY'
 import json, sys
