@@ -64,7 +64,7 @@ def run_hasila(extractor, articles: list[dict]) -> int:
 
     sink = io.StringIO()
     incidents = 0
-    docs = InputReader().docs_from_objects(articles)
+    docs = InputReader(defer_text_checks=extractor.workers > 0).docs_from_objects(articles)
     for record in extractor.extract(docs):
         sink.write(dumps(record) + "\n")
         incidents += len(record["incidents"])
@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--int8", action="store_true",
                    help="experiment: hasila side with int8 linear layers (see quantize_linear_int8; naive stays fp32)")
     p.add_argument("--no-naive", action="store_true", help="skip the transformers pipeline baseline")
+    p.add_argument("--model-only", type=int, default=0, metavar="N",
+                   help="also time the model alone (windows, forward passes, word scores) on N articles encoded beforehand")
     p.add_argument("--naive-n", type=int, help="articles for the naive side (default: all of --n)")
     p.add_argument("--workers", type=int, help="worker processes (default: what hasila-extract uses on this device)")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
@@ -207,6 +209,21 @@ def main(argv: list[str] | None = None) -> int:
         figures["main_process_share"] = share
         print(f"  warm-up (starting {workers} workers, first {min(8 * workers, len(articles))} articles): {t_start:.2f} s; "
               f"main process time shares: " + ", ".join(f"{k} {100 * v:.1f} %" for k, v in share.items()))
+
+    if args.model_only:
+        from hasila.infer.model import encode_words
+        from hasila.infer.normalize import normalize
+        from hasila.infer.tokenize import split_words
+
+        some = articles[: args.model_only]
+        texts = [normalize(a["text"]).text for a in some]
+        encoded = encode_words(clf.backend, [[t[s:e] for s, e in split_words(t)] for t in texts])
+        some_tokens = sum(len(e.ids) for e in encoded)
+        t_m, _ = timed(lambda: clf.score(encoded, batch_size=args.batch_size))
+        figures["model_only"] = {"articles": len(some), "seconds": t_m, "articles_per_s": len(some) / t_m,
+                                 "tokens_per_s": some_tokens / t_m}
+        print(f"model alone         : {t_m:8.3f} s  {len(some) / t_m:9.1f} articles/s  {some_tokens / t_m:11.0f} tokens/s  "
+              f"({len(some)} articles encoded beforehand: the ceiling the model sets)")
 
     if not args.no_naive:
         plain = clf if not (args.int8 or args.dtype) else TokenClassifier.load(model_path, device=args.device)

@@ -1219,10 +1219,15 @@ def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
     folded = fold_letters(text)
     cut, furniture_spans = furniture(norm)
     kept = _join_doubled_duals(_usable_entities(entities, cut, furniture_spans), text)
+    if not any(e.label in COUNT_LABELS for e in kept):
+        return []  # incidents are built from figures only (rule 7); most news has none
     sentences = _build_sentences(text, cut, kept)
     unread: dict[int, list[Entity]] = {}
     for sent in sentences:
         _read_figures(text, folded, sent, unread)
+    if not any(sent.figures for sent in sentences):
+        return []
+    for sent in sentences:
         _describe_figures(text, folded, sent)
         sent.sources = find_sources(text, folded, sent.start, sent.end, sent.entities)
         sent.perpetrators = find_perpetrators(text, folded, sent.start, sent.end, sent.entities)

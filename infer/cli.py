@@ -162,7 +162,8 @@ def _run(args: argparse.Namespace, date: dt.date | None) -> int:
     if done and not args.quiet:
         print(f"hasila-extract: resuming after {done} documents", file=sys.stderr)
 
-    reader = InputReader(max_chars=args.max_chars, min_arabic_share=args.min_arabic_share, default_date=date)
+    reader = InputReader(max_chars=args.max_chars, min_arabic_share=args.min_arabic_share, default_date=date,
+                         defer_text_checks=workers > 0)
     pairs = extractor.extract_pairs(writer.skip_done(reader.read(args.inputs)))
     bar = None
     if sys.stderr.isatty() and not args.quiet:

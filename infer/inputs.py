@@ -19,6 +19,7 @@ empty text, text that is not Arabic, text over the length limit.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -53,6 +54,9 @@ class InputDoc:
     source: str | None = None
     url: str | None = None
     where: str = ""  # file (and line) it came from, for messages
+    # Text checks left to the pipeline's worker processes (InputReader(defer_text_checks=True)):
+    # (max_chars, min_arabic_share); see :func:`check_doc_text`.
+    deferred_checks: tuple[int, float] | None = None
 
     @property
     def ok(self) -> bool:
@@ -123,8 +127,12 @@ class InputReader:
     """Turns input arguments into InputDocs; keeps the ids seen to flag duplicates."""
 
     def __init__(self, *, max_chars: int = DEFAULT_MAX_CHARS, min_arabic_share: float = DEFAULT_MIN_ARABIC_SHARE,
-                 default_date: dt.date | None = None, stdin: BinaryIO | None = None) -> None:
+                 default_date: dt.date | None = None, stdin: BinaryIO | None = None,
+                 defer_text_checks: bool = False) -> None:
         self.max_chars = max_chars
+        # The length/Arabic checks read every character: with worker processes they run there
+        # (the pipeline applies them), keeping the reading process free. Same error records.
+        self.defer_text_checks = defer_text_checks
         self.min_arabic_share = min_arabic_share
         self.default_date = default_date
         self.stdin = stdin
@@ -244,11 +252,18 @@ class InputReader:
                             date=doc.date, source=doc.source, url=doc.url, where=doc.where)
         self._seen[doc.doc_id] = doc.where or doc.doc_id
         if doc.error is None:
-            where = doc.where if doc.where == doc.doc_id else f"{doc.where} (id {doc.doc_id!r})"
-            problem = text_problem(doc.text or "", where, max_chars=self.max_chars, min_arabic_share=self.min_arabic_share)
+            if self.defer_text_checks:
+                return dataclasses.replace(doc, deferred_checks=(self.max_chars, self.min_arabic_share))
+            problem = check_doc_text(doc, self.max_chars, self.min_arabic_share)
             if problem is not None:
                 return InputDoc(doc.doc_id, error=problem, date=doc.date, source=doc.source, url=doc.url, where=doc.where)
         return doc
+
+
+def check_doc_text(doc: InputDoc, max_chars: int, min_arabic_share: float) -> InputError | None:
+    """Why a document's text cannot be read as an Arabic article, or None."""
+    where = doc.where if doc.where == doc.doc_id else f"{doc.where} (id {doc.doc_id!r})"
+    return text_problem(doc.text or "", where, max_chars=max_chars, min_arabic_share=min_arabic_share)
 
 
 def sorted_txt_files(directory: str) -> list[str]:

@@ -153,6 +153,7 @@ class TokenClassifier:
                              f"window of {self.window}")
         self.stride = stride
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self.backend = plain_backend(tokenizer)
 
     @classmethod
     def load(cls, path_or_id: str | os.PathLike, device: str | None = "auto", dtype: Any = None, *,
@@ -226,7 +227,7 @@ class TokenClassifier:
 
     def predict(self, docs: Sequence[Sequence[str]], batch_size: int | None = None) -> list[list[WordPrediction]]:
         """One ``(tag, probability)`` per word of each document, documents in input order."""
-        encoded = encode_words(self.tokenizer, docs)
+        encoded = encode_words(self.backend, docs)
         return [word_predictions(self.tags, *scores) for scores in self.score(encoded, batch_size)]
 
     def score(self, encoded: Sequence["EncodedDoc"], batch_size: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -254,18 +255,29 @@ class TokenClassifier:
         order = sorted(range(len(windows)), key=lambda j: (-len(windows[j]), j))
         tag_ids: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
         probs: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
-        pre = np.asarray(self.prefix_ids, dtype=np.int64)
-        suf = np.asarray(self.suffix_ids, dtype=np.int64)
+        pre, suf = len(self.prefix_ids), len(self.suffix_ids)
+
+        def fetch(pending: tuple[list[int], Any, Any]) -> None:
+            batch, p, t = pending
+            p, t = p.cpu().numpy(), t.cpu().numpy()
+            for r, j in enumerate(batch):
+                n = len(windows[j])
+                tag_ids[j] = t[r, pre:pre + n]
+                probs[j] = p[r, pre:pre + n]
+
+        pending = None
         with torch.inference_mode():
             for b in range(0, len(order), batch_size):
                 batch = order[b:b + batch_size]
-                width = len(pre) + len(windows[batch[0]]) + len(suf)
+                width = pre + len(windows[batch[0]]) + suf
                 input_ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
                 mask = np.zeros((len(batch), width), dtype=np.int64)
+                input_ids[:, :pre] = self.prefix_ids
                 for r, j in enumerate(batch):
-                    n = len(pre) + len(windows[j]) + len(suf)
-                    input_ids[r, :n] = np.concatenate((pre, windows[j], suf))
-                    mask[r, :n] = 1
+                    n = len(windows[j])
+                    input_ids[r, pre:pre + n] = windows[j]
+                    input_ids[r, pre + n:pre + n + suf] = self.suffix_ids
+                    mask[r, :pre + n + suf] = 1
                 ids_t = torch.from_numpy(input_ids).to(self.device, non_blocking=True)
                 mask_t = torch.from_numpy(mask).to(self.device, non_blocking=True)
                 if self.autocast_dtype is not None:
@@ -274,11 +286,12 @@ class TokenClassifier:
                 else:
                     logits = self.model(input_ids=ids_t, attention_mask=mask_t).logits
                 p, t = logits.float().softmax(-1).max(-1)
-                p, t = p.cpu().numpy(), t.cpu().numpy()
-                for r, j in enumerate(batch):
-                    n = len(windows[j])
-                    tag_ids[j] = t[r, len(pre):len(pre) + n]
-                    probs[j] = p[r, len(pre):len(pre) + n]
+                # On a GPU the batch just queued runs while the previous one is copied back.
+                if pending is not None:
+                    fetch(pending)
+                pending = (batch, p, t)
+            if pending is not None:
+                fetch(pending)
         return tag_ids, probs
 
 
@@ -291,22 +304,34 @@ class EncodedDoc:
     first_token: np.ndarray
 
 
-def encode_words(tokenizer: Any, docs: Sequence[Sequence[str]]) -> list[EncodedDoc]:
-    """Sub-word ids of each document's words, in one tokenizer call (cheap to send between processes)."""
+def plain_backend(tokenizer: Any) -> Any:
+    """The Rust ``tokenizers.Tokenizer`` behind a fast tokenizer, without truncation or padding:
+    what :func:`encode_words` uses. Worker processes get this, not the transformers wrapper,
+    so that they start without importing transformers and torch (a minute on a 16-core box)."""
+    from tokenizers import Tokenizer
+
+    backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    backend.no_truncation()
+    backend.no_padding()
+    return backend
+
+
+def encode_words(backend: Any, docs: Sequence[Sequence[str]]) -> list[EncodedDoc]:
+    """Sub-word ids of each document's words (``backend``: from :func:`plain_backend`), in one
+    tokenizer call; cheap to send between processes."""
     out = [EncodedDoc(np.zeros(0, dtype=np.int64), np.full(len(words), -1, dtype=np.int64)) for words in docs]
     todo = [i for i, words in enumerate(docs) if len(words)]
     if not todo:
         return out
-    enc = tokenizer([list(docs[i]) for i in todo], is_split_into_words=True, add_special_tokens=False, verbose=False)
-    for k, i in enumerate(todo):
+    encodings = backend.encode_batch([list(docs[i]) for i in todo], is_pretokenized=True, add_special_tokens=False)
+    for i, enc in zip(todo, encodings):
         first = np.full(len(docs[i]), -1, dtype=np.int64)
-        word_ids = np.asarray([-1 if w is None else w for w in enc.word_ids(k)], dtype=np.int64)
-        # The first sub-word of each word: positions where the word id changes (reversed
-        # assignment keeps the first of repeated ids).
+        word_ids = np.asarray([-1 if w is None else w for w in enc.word_ids], dtype=np.int64)
+        # The first sub-word of each word (reversed assignment keeps the first of repeated ids).
         positions = np.arange(len(word_ids))
         keep = word_ids >= 0
         first[word_ids[keep][::-1]] = positions[keep][::-1]
-        out[i] = EncodedDoc(np.asarray(enc["input_ids"][k], dtype=np.int64), first)
+        out[i] = EncodedDoc(np.asarray(enc.ids, dtype=np.int64), first)
     return out
 
 

@@ -32,7 +32,7 @@ import logging
 import os
 import time
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,7 +41,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from hasila.infer.assembly import assemble_incidents
 from hasila.infer.casualty import read_counts
 from hasila.infer.decode import decode_entities, entity_to_original
-from hasila.infer.inputs import InputDoc, InputReader
+from hasila.infer.inputs import InputDoc, InputReader, check_doc_text
 from hasila.infer.model import EncodedDoc, TokenClassifier, encode_words, find_model, word_predictions
 from hasila.infer.normalize import NormalizedText, normalize
 from hasila.infer.records import check_record, error_record, ok_record
@@ -132,7 +132,7 @@ class Extractor:
         # Per document: a _Prepared to run through the model, or its (error) record already.
         prepared = [_prepare(doc, self.model_info) for doc in chunk]
         todo = [p for p in prepared if isinstance(p, _Prepared)]
-        encoded = encode_words(self.classifier.tokenizer, [[p.norm.text[s:e] for s, e in p.words] for p in todo])
+        encoded = encode_words(self.classifier.backend, [[p.norm.text[s:e] for s, e in p.words] for p in todo])
         scores = self._score(todo, encoded)
         out = []
         for doc, item in zip(chunk, prepared):
@@ -169,7 +169,7 @@ class Extractor:
             # spawn, not fork: the parent may hold CUDA and tokenizer threads, which fork does not copy safely.
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(self.classifier.tokenizer, self.classifier.tags, self.model_info),
+                initializer=_init_worker, initargs=(self.classifier.backend, self.classifier.tags, self.model_info),
             )
         return self._pool
 
@@ -179,48 +179,60 @@ class Extractor:
         return [items[i:i + size] for i in range(0, len(items), size)]
 
     def _extract_parallel(self, chunks: Iterator[list[InputDoc]]) -> Iterator[tuple[InputDoc, dict[str, Any]]]:
+        # Three stages in flight: chunks being prepared by the workers, chunks in the model (a
+        # thread of its own, so that this one keeps handing out work and passing on records
+        # while the GPU computes), chunks being finished by the workers. Records leave in order.
         pool = self._start_pool()
+        model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hasila-model")
         preparing: deque[tuple[list[InputDoc], list[Future]]] = deque()
-        finishing: deque[tuple[list[InputDoc], list[Any]]] = deque()  # futures, or records already
+        scoring: deque[tuple[list[InputDoc], list[Any], Future]] = deque()
+        finishing: deque[tuple[list[InputDoc], list[Any]]] = deque()  # records, None where a future gives them
         try:
             while True:
-                # Keep the workers two chunks ahead of the model, and one chunk behind it.
-                while len(preparing) < 2 and (chunk := next(chunks, None)) is not None:
+                while len(preparing) < 3 and (chunk := next(chunks, None)) is not None:
                     preparing.append((chunk, [pool.submit(_prepare_encode_many, piece) for piece in self._pieces(chunk)]))
-                if not preparing:
+                if preparing and len(scoring) < 2:
+                    chunk, futures = preparing[0]
+                    t0 = time.perf_counter()
+                    items = [x for f in futures for x in f.result()]
+                    self.timings["wait_prepare"] += time.perf_counter() - t0
+                    preparing.popleft()
+                    encoded = [x for x in items if isinstance(x, EncodedDoc)]
+                    scoring.append((chunk, items, model_thread.submit(self._score, encoded, encoded)))
+                    continue
+                if scoring:
+                    chunk, items, future = scoring[0]
+                    t0 = time.perf_counter()
+                    scores = future.result()
+                    self.timings["model"] += time.perf_counter() - t0
+                    scoring.popleft()
+                    jobs = [(doc, scores[id(x)]) for doc, x in zip(chunk, items) if isinstance(x, EncodedDoc)]
+                    done = [pool.submit(_finish_many, piece) for piece in self._pieces(jobs)]
+                    finishing.append((chunk, [x if isinstance(x, dict) else None for x in items] + [done]))
+                while len(finishing) > 1 or (finishing and not preparing and not scoring):
+                    pairs = self._finished(finishing[0])  # may raise: the chunk stays listed until done
+                    finishing.popleft()
+                    yield from pairs
+                if not (preparing or scoring or finishing):
                     break
-                chunk, futures = preparing[0]
-                t0 = time.perf_counter()
-                items = [x for f in futures for x in f.result()]
-                preparing.popleft()
-                t1 = time.perf_counter()
-                todo = [(doc, x) for doc, x in zip(chunk, items) if isinstance(x, EncodedDoc)]
-                scores = self._score([x for _, x in todo], [x for _, x in todo])
-                self.timings["wait_prepare"] += t1 - t0
-                self.timings["model"] += time.perf_counter() - t1
-                jobs = [(doc, scores[id(x)]) for doc, x in todo]
-                done = iter(pool.submit(_finish_many, piece) for piece in self._pieces(jobs))
-                finishing.append((chunk, [x if isinstance(x, dict) else None for x in items] + [list(done)]))
-                while len(finishing) > 1 or (finishing and not preparing):
-                    yield from self._finished(finishing.popleft())
         except BrokenProcessPool as exc:
             # A worker died (killed, out of memory): finish in this process, losing nothing.
             log.warning("a worker process died (%s); going on without workers", exc)
             self._pool = None
             self.workers = 0
-            for chunk in [c for c, _ in finishing] + [c for c, _ in preparing]:
+            for chunk in [c[0] for c in finishing] + [c[0] for c in scoring] + [c[0] for c in preparing]:
                 yield from self._process_chunk(chunk)
             for chunk in chunks:
                 yield from self._process_chunk(chunk)
+        finally:
+            model_thread.shutdown(wait=True, cancel_futures=True)
 
-    def _finished(self, entry: tuple[list[InputDoc], list[Any]]) -> Iterator[tuple[InputDoc, dict[str, Any]]]:
+    def _finished(self, entry: tuple[list[InputDoc], list[Any]]) -> list[tuple[InputDoc, dict[str, Any]]]:
         chunk, slots = entry
-        futures = slots.pop()
         t0 = time.perf_counter()
-        records = iter([r for f in futures for r in f.result()])
+        records = iter([r for f in slots[-1] for r in f.result()])
         self.timings["wait_finish"] += time.perf_counter() - t0
-        for doc, slot in zip(chunk, slots):
-            yield doc, slot if slot is not None else next(records)
+        return [(doc, slot if slot is not None else next(records)) for doc, slot in zip(chunk, slots[:-1])]
 
     def _error(self, doc: InputDoc, error_type: str, message: str) -> dict[str, Any]:
         return _error_record(doc, error_type, message, self.model_info)
@@ -242,6 +254,10 @@ def _prepare(doc: InputDoc, model_info: dict[str, Any]) -> _Prepared | dict[str,
     """Normalized text and words of a document, or its error record."""
     if doc.error is not None:
         return _error_record(doc, doc.error.type, doc.error.message, model_info)
+    if doc.deferred_checks is not None:
+        problem = check_doc_text(doc, *doc.deferred_checks)
+        if problem is not None:
+            return _error_record(doc, problem.type, problem.message, model_info)
     try:
         norm = normalize(doc.text)
         return _Prepared(doc, norm, split_words(norm.text))
@@ -268,22 +284,22 @@ def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[
         return _internal_error(doc, "incident assembly", exc, model_info)
 
 
-_WORKER: dict[str, Any] = {}  # in a worker process: the tokenizer, tags and model info
+_WORKER: dict[str, Any] = {}  # in a worker process: the tokenizer backend, tags and model info
 
 
-def _init_worker(tokenizer: Any, tags: Sequence[str], model_info: dict[str, Any]) -> None:
+def _init_worker(backend: Any, tags: Sequence[str], model_info: dict[str, Any]) -> None:
     import signal
 
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one thread per worker; the workers are the parallelism
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle (it stops the pool)
-    _WORKER.update(tokenizer=tokenizer, tags=tuple(tags), model_info=model_info)
+    _WORKER.update(backend=backend, tags=tuple(tags), model_info=model_info)
 
 
 def _prepare_encode_many(docs: Sequence[InputDoc]) -> list[EncodedDoc | dict[str, Any]]:
     """Worker: per document, its encoded words for the model, or its error record."""
     prepared = [_prepare(doc, _WORKER["model_info"]) for doc in docs]
     todo = [p for p in prepared if isinstance(p, _Prepared)]
-    encoded = iter(encode_words(_WORKER["tokenizer"], [[p.norm.text[s:e] for s, e in p.words] for p in todo]))
+    encoded = iter(encode_words(_WORKER["backend"], [[p.norm.text[s:e] for s, e in p.words] for p in todo]))
     return [next(encoded) if isinstance(p, _Prepared) else p for p in prepared]
 
 

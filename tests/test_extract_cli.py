@@ -142,6 +142,68 @@ def test_same_output_twice(model_dir, bad_inputs, tmp_path):
     assert outs[0] == outs[1]
 
 
+@pytest.mark.slow
+def test_worker_processes_give_the_same_bytes(model_dir, bad_inputs, tmp_path):
+    """--workers moves normalizing, tokenizing, the text checks and assembly into other
+    processes; the records (every error record too), CSV and report stay byte for byte the same."""
+    folder, jsonl = bad_inputs
+    outs = []
+    for workers in (0, 2):
+        out, html, errors = tmp_path / f"out{workers}.jsonl", tmp_path / f"r{workers}.html", tmp_path / f"e{workers}.csv"
+        # batch size 2 → chunks of 32 documents: the 15 inputs twice over span two chunks
+        assert run([folder, jsonl, folder, "-o", out, "--html", html, "--errors", errors, "--model", model_dir,
+                    "--max-chars", 1000, "--batch-size", 2, "--workers", workers, "-q"]) == 0
+        outs.append((out.read_bytes(), html.read_bytes(), errors.read_bytes()))
+    assert outs[0] == outs[1]
+    assert len(outs[1][0].splitlines()) == 18
+
+
+def test_workers_import_neither_torch_nor_transformers(model_dir):
+    """Workers get the Rust tokenizer, not the transformers wrapper: 15 of them importing torch
+    took a minute to start on the GPU machine."""
+    from hasila.infer.pipeline import Extractor
+
+    with Extractor(model_dir, device="cpu", workers=1) as extractor:
+        heavy = extractor._start_pool().submit(_heavy_modules).result()
+    assert heavy == []
+
+
+def _heavy_modules() -> list[str]:
+    return [m for m in ("torch", "transformers") if m in sys.modules]
+
+
+def test_a_dead_worker_costs_nothing(model_dir, monkeypatch):
+    """If a worker process dies (killed, out of memory), the batch goes on in the main process
+    and every document still gets its record, in order, the same as without workers."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from hasila.infer import pipeline
+    from hasila.infer.inputs import InputReader
+
+    docs = [{"id": f"d{i}", "text": (REPORT, SHORT, "", WITH_COMMENTS)[i % 4]} for i in range(70)]
+    with pipeline.Extractor(model_dir, device="cpu", batch_size=2) as serial:
+        want = list(serial.extract(InputReader().docs_from_objects(docs)))
+
+    class DiesOnFinishing:  # prepares in this process, then "dies" at the first finishing task
+        def submit(self, fn, *args):
+            future: Future = Future()
+            if fn is pipeline._finish_many:
+                future.set_exception(BrokenProcessPool("a worker was killed"))
+            else:
+                future.set_result(fn(*args))
+            return future
+
+        def shutdown(self, **kwargs):
+            pass
+
+    extractor = pipeline.Extractor(model_dir, device="cpu", batch_size=2, workers=2)
+    pipeline._init_worker(extractor.classifier.backend, extractor.classifier.tags, extractor.model_info)
+    monkeypatch.setattr(extractor, "_start_pool", lambda: DiesOnFinishing())
+    got = list(extractor.extract(InputReader(defer_text_checks=True).docs_from_objects(docs)))
+    assert got == want and extractor.workers == 0
+
+
 def test_stdin_jsonl_and_plain_text(model_dir, monkeypatch, capsys, validator):
     lines = json.dumps({"id": "s1", "text": SHORT}, ensure_ascii=False) + "\n" + "not json\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(lines.encode("utf-8"))))
