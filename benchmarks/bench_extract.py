@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
 
         some = articles[: args.model_only]
         texts = [normalize(a["text"]).text for a in some]
-        encoded = encode_words(clf.backend, [[t[s:e] for s, e in split_words(t)] for t in texts])
+        encoded = encode_words(clf.encoder, [[t[s:e] for s, e in split_words(t)] for t in texts])
         some_tokens = sum(len(e.ids) for e in encoded)
         t_m, _ = timed(lambda: clf.score(encoded, batch_size=args.batch_size))
         figures["model_only"] = {"articles": len(some), "seconds": t_m, "articles_per_s": len(some) / t_m,

@@ -39,7 +39,7 @@ import re
 from functools import lru_cache
 
 from .normalize import NormalizedText, fold_letters, normalize
-from .tokenize import split_words
+from .tokenize import letter_word_count
 
 __all__ = ["content_end", "furniture_spans", "furniture"]
 
@@ -113,8 +113,7 @@ def _lines(text: str) -> list[tuple[int, int]]:
 
 
 def _word_count(line: str) -> int:
-    words = (line[s:e] for s, e in split_words(line))
-    return sum(1 for w in words if w.isalpha() or any(ch.isalpha() for ch in w))
+    return letter_word_count(line)
 
 
 def _is_closing(line: str) -> bool:

@@ -132,7 +132,7 @@ class Extractor:
         # Per document: a _Prepared to run through the model, or its (error) record already.
         prepared = [_prepare(doc, self.model_info) for doc in chunk]
         todo = [p for p in prepared if isinstance(p, _Prepared)]
-        encoded = encode_words(self.classifier.backend, [[p.norm.text[s:e] for s, e in p.words] for p in todo])
+        encoded = encode_words(self.classifier.encoder, [[p.norm.text[s:e] for s, e in p.words] for p in todo])
         scores = self._score(todo, encoded)
         out = []
         for doc, item in zip(chunk, prepared):
@@ -169,7 +169,7 @@ class Extractor:
             # spawn, not fork: the parent may hold CUDA and tokenizer threads, which fork does not copy safely.
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(self.classifier.backend, self.classifier.tags, self.model_info),
+                initializer=_init_worker, initargs=(self.classifier.encoder, self.classifier.tags, self.model_info),
             )
         return self._pool
 
@@ -284,22 +284,22 @@ def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[
         return _internal_error(doc, "incident assembly", exc, model_info)
 
 
-_WORKER: dict[str, Any] = {}  # in a worker process: the tokenizer backend, tags and model info
+_WORKER: dict[str, Any] = {}  # in a worker process: the word encoder, tags and model info
 
 
-def _init_worker(backend: Any, tags: Sequence[str], model_info: dict[str, Any]) -> None:
+def _init_worker(encoder: Any, tags: Sequence[str], model_info: dict[str, Any]) -> None:
     import signal
 
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one thread per worker; the workers are the parallelism
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle (it stops the pool)
-    _WORKER.update(backend=backend, tags=tuple(tags), model_info=model_info)
+    _WORKER.update(encoder=encoder, tags=tuple(tags), model_info=model_info)
 
 
 def _prepare_encode_many(docs: Sequence[InputDoc]) -> list[EncodedDoc | dict[str, Any]]:
     """Worker: per document, its encoded words for the model, or its error record."""
     prepared = [_prepare(doc, _WORKER["model_info"]) for doc in docs]
     todo = [p for p in prepared if isinstance(p, _Prepared)]
-    encoded = iter(encode_words(_WORKER["backend"], [[p.norm.text[s:e] for s, e in p.words] for p in todo]))
+    encoded = iter(encode_words(_WORKER["encoder"], [[p.norm.text[s:e] for s, e in p.words] for p in todo]))
     return [next(encoded) if isinstance(p, _Prepared) else p for p in prepared]
 
 

@@ -98,5 +98,18 @@ def split_words(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _word_pattern().finditer(text)]
 
 
+@lru_cache(maxsize=1)
+def _word_run_pattern() -> re.Pattern[str]:
+    return re.compile(bmp_char_class(_is_word_char) + "+")
+
+
+def letter_word_count(text: str) -> int:
+    """How many words of ``text`` have a letter: ``sum(any(c.isalpha() for c in w) for w in words_of(text))``,
+    without splitting. Only letter-mark runs can hold a letter (digits and punctuation cannot)."""
+    if text and max(text) > BMP_MAX:
+        return sum(1 for w in words_of(text) if any(ch.isalpha() for ch in w))
+    return sum(1 for run in _word_run_pattern().findall(text) if run.isalpha() or any(ch.isalpha() for ch in run))
+
+
 def words_of(text: str) -> list[str]:
     return [text[s:e] for s, e in split_words(text)]

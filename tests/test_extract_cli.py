@@ -198,7 +198,7 @@ def test_a_dead_worker_costs_nothing(model_dir, monkeypatch):
             pass
 
     extractor = pipeline.Extractor(model_dir, device="cpu", batch_size=2, workers=2)
-    pipeline._init_worker(extractor.classifier.backend, extractor.classifier.tags, extractor.model_info)
+    pipeline._init_worker(extractor.classifier.encoder, extractor.classifier.tags, extractor.model_info)
     monkeypatch.setattr(extractor, "_start_pool", lambda: DiesOnFinishing())
     got = list(extractor.extract(InputReader(defer_text_checks=True).docs_from_objects(docs)))
     assert got == want and extractor.workers == 0

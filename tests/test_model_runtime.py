@@ -275,3 +275,42 @@ def test_a_bad_window_setting_is_a_clear_error(tiny_path, tmp_path, bad, message
     path = _copy_with_config(tiny_path, tmp_path / "m", hasila_inference=bad)
     with pytest.raises(ModelError, match=message):
         TokenClassifier.load(path, device="cpu")
+
+
+def _encodings_equal(a, b) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x.ids, y.ids) and np.array_equal(x.first_token, y.first_token)
+                                    for x, y in zip(a, b))
+
+
+def test_word_cache_encodes_as_the_whole_document(clf):
+    """Words encoded one at a time through the cache give exactly the ids (and first sub-words)
+    of the document encoded whole, cold and warm, and after pickling (as workers get it)."""
+    import pickle
+
+    docs = [words_of(normalize(s).text) for s in TINY_SENTENCES] + [[], ["ـ", "\u064b", "قتل"], ["\u200d"]]
+    encoder = clf.encoder
+    assert encoder.word_by_word
+    whole = encoder._encode_whole(docs)
+    assert _encodings_equal(encoder.encode(docs), whole)
+    assert _encodings_equal(encoder.encode(docs), whole)  # warm
+    copy = pickle.loads(pickle.dumps(encoder))
+    assert copy._cache == {} and _encodings_equal(copy.encode(docs), whole)
+
+
+def test_context_dependent_tokenizer_is_encoded_whole(clf):
+    """A tokenizer whose ids for a word depend on its place in the document must not be
+    cached word by word (the probe finds it out)."""
+    import copy
+    from types import SimpleNamespace
+
+    class FirstWordMarked:  # the first word of each document gets an id of its own
+        def encode_batch(self, docs, **kwargs):
+            return [SimpleNamespace(ids=[1000 + k if k == 0 else len(w) for k, w in enumerate(d)],
+                                    word_ids=list(range(len(d)))) for d in docs]
+
+    encoder = copy.copy(clf.encoder)
+    encoder.backend = FirstWordMarked()
+    assert not encoder._context_free()
+    encoder.word_by_word = False
+    got = encoder.encode([["قتل", "جنود", "في"]])[0]
+    assert got.ids.tolist() == [1000, 4, 2] and got.first_token.tolist() == [0, 1, 2]
