@@ -394,14 +394,12 @@ def _collect_words(doc: EncodedDoc, starts: Sequence[int], window: int, tag_ids:
     seen = doc.first_token >= 0
     tok = doc.first_token[seen]
     win = choice[tok]
-    pos = tok - np.asarray(starts, dtype=np.int64)[win]
-    tag_table = np.zeros((len(starts), window), dtype=np.int64)
-    prob_table = np.zeros((len(starts), window), dtype=np.float32)
-    for w, (t, q) in enumerate(zip(tag_ids, probs)):
-        tag_table[w, :len(t)] = t
-        prob_table[w, :len(q)] = q
-    tags[seen] = tag_table[win, pos]
-    p[seen] = prob_table[win, pos]
+    # Window outputs end to end: a word's score sits at its window's offset + its position there.
+    lengths = np.fromiter(map(len, tag_ids), dtype=np.int64, count=len(tag_ids))
+    offsets = np.cumsum(lengths) - lengths
+    at = offsets[win] + tok - np.asarray(starts, dtype=np.int64)[win]
+    tags[seen] = np.concatenate(tag_ids)[at]
+    p[seen] = np.concatenate(probs)[at]
     return tags, p
 
 
