@@ -92,8 +92,8 @@ def run_naive(nlp, articles: list[dict], batch_size: int, stride: int) -> int:
 STAGES = (  # (stage, file suffix, function name): cumulative time of these functions
     ("normalize", "infer/normalize.py", "normalize"),
     ("split words", "infer/tokenize.py", "split_words"),
-    ("model (all)", "infer/model.py", "predict"),
-    ("  tokenizer", "transformers/tokenization_utils_base.py", "__call__"),
+    ("tokenizer (word ids)", "infer/model.py", "encode"),
+    ("model (windows, forward, word scores)", "infer/model.py", "score"),
     ("  forward passes", "infer/model.py", "_run_windows"),
     ("decode", "infer/decode.py", "decode_entities"),
     ("count kinds", "infer/casualty.py", "read_counts"),
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwhere the time goes (one profiled hasila pass, {total:.3f} s; profiling adds overhead):")
     stages = stage_summary(stats, total)
     for name, t, share in stages:
-        print(f"  {name:<22} {t:8.3f} s  {share:5.1f} %")
+        print(f"  {name:<38} {t:8.3f} s  {share:5.1f} %")
     figures["profile"] = {name.strip(): round(t, 4) for name, t, _ in stages}
     print(f"\ntop {args.top} functions by own time:")
     out = io.StringIO()

@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:N (default: auto)")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
                    help="load the weights in this type (default: float32; CUDA runs under bf16/fp16 autocast)")
-    p.add_argument("--batch-size", type=int, default=16, metavar="N", help="model windows per batch (default: 16)")
+    p.add_argument("--batch-size", type=int, metavar="N",
+                   help="model windows per batch (default: 16 on CPU, 512 on CUDA, the fastest measured on each)")
     p.add_argument("--stride", type=int, metavar="N",
                    help="sub-word tokens shared by neighbouring windows of a long article (default: the model's own, "
                         "from training; 16 instead of 32 was 11%% faster at equal dev F1 for the shipped model)")
@@ -69,7 +70,7 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
         problems.append("standard input (-) can be given only once")
     if args.resume and not args.output:
         problems.append("--resume needs -o FILE (the output of the interrupted run)")
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         problems.append("--batch-size must be at least 1")
     if args.stride is not None and args.stride < 0:
         problems.append("--stride must be 0 or more")
@@ -129,7 +130,10 @@ def _run(args: argparse.Namespace, date: dt.date | None) -> int:
     progress = read_progress(progress_path) if args.resume else None
     if args.resume and progress is None and not args.quiet:
         print(f"hasila-extract: no interrupted run found at {progress_path}; starting from the beginning", file=sys.stderr)
-    batch_size = args.batch_size
+    from hasila.infer.model import resolve_device
+    from hasila.infer.pipeline import default_batch_size
+
+    batch_size = args.batch_size or default_batch_size(resolve_device(args.device))
     if progress is not None and progress["settings"].get("batch_size") != batch_size:
         batch_size = progress["settings"]["batch_size"]
         print(f"hasila-extract: resuming with the interrupted run's --batch-size {batch_size}", file=sys.stderr)

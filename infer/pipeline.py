@@ -53,6 +53,12 @@ log = logging.getLogger("hasila.extract")
 DEFAULT_BATCH_SIZE = 16
 
 
+def default_batch_size(device: str) -> int:
+    """Model windows per batch: 16 on CPU, 512 on CUDA (on the H100 the whole pipeline ran
+    1,690 articles/s with 512 against 1,317 with 256; README, "Speed")."""
+    return 512 if str(device).startswith("cuda") else DEFAULT_BATCH_SIZE
+
+
 def default_chunk_size(batch_size: int) -> int:
     """Documents per chunk: enough windows to sort into several full batches."""
     return max(32, 4 * batch_size)
