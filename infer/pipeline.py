@@ -30,6 +30,7 @@ import datetime as dt
 import itertools
 import logging
 import os
+import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -298,7 +299,17 @@ def _init_worker(encoder: Any, tags: Sequence[str], model_info: dict[str, Any]) 
 
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one thread per worker; the workers are the parallelism
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle (it stops the pool)
+    # A main process killed outright (kill -9, the OOM killer) cannot stop its pool: the workers
+    # would wait for work forever. Each leaves once it is orphaned.
+    parent = os.getppid()
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True, name="hasila-orphan-check").start()
     _WORKER.update(encoder=encoder, tags=tuple(tags), model_info=model_info)
+
+
+def _exit_when_orphaned(parent: int, every: float = 1.0) -> None:
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 def _prepare_encode_many(docs: Sequence[InputDoc]) -> list[EncodedDoc | dict[str, Any]]:

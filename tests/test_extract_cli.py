@@ -360,7 +360,8 @@ def slow(self, docs, batch_size=None):
     return _score(self, docs, batch_size)
 model.TokenClassifier.score = slow
 from hasila.infer.cli import main
-sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":  # worker processes import this script again
+    sys.exit(main(sys.argv[1:]))
 """
 
 
@@ -378,10 +379,25 @@ def _progress(path: Path) -> int:
         return 0
 
 
+def _worker_pids(parent: int) -> list[int]:
+    """The multiprocessing children of ``parent`` (Linux /proc)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and b"multiprocessing" in cmdline:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
 @pytest.mark.slow
-def test_killed_run_resumes_to_the_same_bytes(model_dir, tmp_path):
+@pytest.mark.parametrize("workers", [0, 2])
+def test_killed_run_resumes_to_the_same_bytes(model_dir, tmp_path, workers):
     inputs = _many_docs(tmp_path / "in.jsonl", 100)  # chunks of 32 documents
-    common = ["--model", model_dir, "--batch-size", "2", "--threads", "1", "-q"]
+    common = ["--model", model_dir, "--batch-size", "2", "--threads", "1", "--workers", str(workers), "-q"]
 
     ref = tmp_path / "ref"
     ref.mkdir()
@@ -399,10 +415,18 @@ def test_killed_run_resumes_to_the_same_bytes(model_dir, tmp_path):
     deadline = time.time() + 120
     while _progress(progress) < 32 and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
+    # (the pool starts its workers as work arrives; the resource tracker is a child too)
+    children = _worker_pids(proc.pid) if Path("/proc").is_dir() else []
+    assert bool(children) == bool(workers) or not Path("/proc").is_dir()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done = _progress(progress)
     assert 32 <= done < 100, proc.stderr.read().decode()
+    # Orphaned workers leave by themselves (they would otherwise wait for work forever).
+    deadline = time.time() + 15
+    while any(Path(f"/proc/{pid}").exists() for pid in children) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
     assert (out / "out.jsonl").read_text(encoding="utf-8") == "old results\n"  # old file intact
     assert not (out / "r.html").exists()
     # A torn write after the last checkpoint: resume must cut it off.
