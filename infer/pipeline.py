@@ -82,6 +82,7 @@ class _Prepared:
     doc: InputDoc
     norm: NormalizedText
     words: list[tuple[int, int]]
+    encoded: EncodedDoc | None = None
 
 
 class Extractor:
@@ -137,10 +138,10 @@ class Extractor:
 
     def _process_chunk(self, chunk: Sequence[InputDoc]) -> list[tuple[InputDoc, dict[str, Any]]]:
         # Per document: a _Prepared to run through the model, or its (error) record already.
-        prepared = [_prepare(doc, self.model_info) for doc in chunk]
+        prepared = _encode_prepared([_prepare(doc, self.model_info) for doc in chunk], self.classifier.encoder,
+                                    self.model_info)
         todo = [p for p in prepared if isinstance(p, _Prepared)]
-        encoded = encode_words(self.classifier.encoder, [[p.norm.text[s:e] for s, e in p.words] for p in todo])
-        scores = self._score(todo, encoded)
+        scores = self._score(todo, [p.encoded for p in todo])
         out = []
         for doc, item in zip(chunk, prepared):
             if isinstance(item, dict):
@@ -272,6 +273,30 @@ def _prepare(doc: InputDoc, model_info: dict[str, Any]) -> _Prepared | dict[str,
         return _internal_error(doc, "normalization", exc, model_info)
 
 
+def _encode_prepared(prepared: list[_Prepared | dict[str, Any]], encoder: Any,
+                     model_info: dict[str, Any]) -> list[_Prepared | dict[str, Any]]:
+    """Sets each prepared document's sub-word ids, in one tokenizer call; if that fails,
+    document by document, so that a document the tokenizer cannot read costs only its record."""
+    todo = [p for p in prepared if isinstance(p, _Prepared)]
+    words = [[p.norm.text[s:e] for s, e in p.words] for p in todo]
+    try:
+        for p, enc in zip(todo, encode_words(encoder, words)):
+            p.encoded = enc
+        return prepared
+    except Exception:
+        pass
+    out: list[_Prepared | dict[str, Any]] = []
+    for p in prepared:
+        if isinstance(p, _Prepared):
+            try:
+                p.encoded = encode_words(encoder, [[p.norm.text[s:e] for s, e in p.words]])[0]
+            except Exception as exc:
+                out.append(_internal_error(p.doc, "tokenization", exc, model_info))
+                continue
+        out.append(p)
+    return out
+
+
 def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[str, Any]) -> dict[str, Any]:
     """The record of a prepared document from its word scores (or the model's exception)."""
     doc, norm = item.doc, item.norm
@@ -314,10 +339,9 @@ def _exit_when_orphaned(parent: int, every: float = 1.0) -> None:
 
 def _prepare_encode_many(docs: Sequence[InputDoc]) -> list[EncodedDoc | dict[str, Any]]:
     """Worker: per document, its encoded words for the model, or its error record."""
-    prepared = [_prepare(doc, _WORKER["model_info"]) for doc in docs]
-    todo = [p for p in prepared if isinstance(p, _Prepared)]
-    encoded = iter(encode_words(_WORKER["encoder"], [[p.norm.text[s:e] for s, e in p.words] for p in todo]))
-    return [next(encoded) if isinstance(p, _Prepared) else p for p in prepared]
+    prepared = _encode_prepared([_prepare(doc, _WORKER["model_info"]) for doc in docs], _WORKER["encoder"],
+                                _WORKER["model_info"])
+    return [p.encoded if isinstance(p, _Prepared) else p for p in prepared]
 
 
 def _finish_many(jobs: Sequence[tuple[InputDoc, Any]]) -> list[dict[str, Any]]:

@@ -337,6 +337,35 @@ def test_a_failing_document_does_not_stop_the_batch(model_dir, tmp_path, monkeyp
     check_all(records, {"a": REPORT, "c": REPORT}, validator)
 
 
+def test_tokenizer_or_model_failing_on_one_document_costs_only_its_record(model_dir, tmp_path, monkeypatch, validator):
+    import hasila.infer.pipeline as pipeline
+    from hasila.infer.model import TokenClassifier
+
+    real_encode, real_score = pipeline.encode_words, TokenClassifier.score
+
+    def encode(encoder, docs):
+        if any("ثمانية" in words for words in docs):
+            raise RuntimeError("tokenizer boom")
+        return real_encode(encoder, docs)
+
+    def score(self, encoded, batch_size=None):
+        if any(len(e.ids) > 60 for e in encoded):  # the long document only
+            raise MemoryError("out of memory")
+        return real_score(self, encoded, batch_size)
+
+    monkeypatch.setattr(pipeline, "encode_words", encode)
+    monkeypatch.setattr(TokenClassifier, "score", score)
+    jsonl = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": REPORT}, {"id": "b", "text": SHORT},
+                                                {"id": "c", "text": REPORT * 3}, {"id": "d", "text": REPORT}])
+    out = tmp_path / "o.jsonl"
+    assert run([jsonl, "-o", out, "--model", model_dir, "-q"]) == 0
+    records = read_records(out)
+    assert [(r["doc_id"], r["status"]) for r in records] == [("a", "ok"), ("b", "error"), ("c", "error"), ("d", "ok")]
+    assert "tokenization failed: RuntimeError: tokenizer boom" in records[1]["error"]["message"]
+    assert "the model failed: MemoryError" in records[2]["error"]["message"]
+    check_all(records, {"a": REPORT, "d": REPORT}, validator)
+
+
 def test_python_api(model_dir, validator):
     from hasila.infer.pipeline import extract
 
