@@ -71,6 +71,12 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    later (more detailed) telling; the earlier figures go to ``extra["repeats"]``. A figure
    equal to a total that rule 4 split into its attacks (a headline «مقتل 35» over «27 … و8»)
    is that total told again: it goes to the first part's ``repeats``, never an incident.
+   7d. **Told again in one sentence.** Within one event (a run-on paragraph, a lead and the quote
+   that repeats it), a later incident whose every figure has the value of an earlier one's,
+   with the same victim words or none, is that toll told again: its figures go to the earlier
+   incident's ``repeats``. Not when its dead are «آخرين» (others), nor for nouns that count by
+   themselves and differ («ضابطان اثنان وجنديان»). Applied before 7c, which it would otherwise
+   trigger (equal tolls look like sides).
    7c. **Wounded of no side** (guideline rule 23): when one event's dead are split into incidents
    by side, a wounded figure that names no side («وإصابة 7 آخرين») is an incident of its own in
    that event (killed null, victim null), not a figure of the last side's incident.
@@ -733,6 +739,63 @@ def _build_slots(sentences: list[_Sentence], text: str, folded: str) -> list[_Sl
     return slots
 
 
+def _same_victim_words(a: Victim | None, b: Victim | None, folded: str) -> bool:
+    """Both figures count the same people as far as the words say: the same victim words, or
+    at least one figure names none."""
+    if a is None or b is None:
+        return True
+    return folded[a.start:a.end].split()[:1] == folded[b.start:b.end].split()[:1]
+
+
+def _may_be_one(a: "_Figure", b: "_Figure", folded: str) -> bool:
+    """Whether two equal figures can be one toll told twice. Not when both are nouns that count
+    by themselves, name no other victim words and differ («ضابطان اثنان وجنديان»: different people)."""
+    ta, tb = folded[a.start:a.end], folded[b.start:b.end]
+    if any(ch.isdigit() for ch in ta + tb) or _outside_victim(a) or _outside_victim(b):
+        return True
+    return ta.removeprefix("و").removeprefix("ال") == tb.removeprefix("و").removeprefix("ال")
+
+
+def _outside_victim(f: "_Figure") -> bool:
+    """The figure names its victims in words of their own («18 شخصًا»), not in the count itself («وجنديان»)."""
+    v = f.victim
+    return v is not None and (v.end <= f.start or v.start >= f.end)
+
+
+def _merge_restatements(slots: list[_Slot], folded: str) -> list[_Slot]:
+    """Rule 7d: within one event, the same figures told again in the same sentence («قتل 12 شخصا
+    وأصيب العشرات …، وقال مسؤول محلي: «… ما أدى إلى مقتل 12 شخصا بينهم امرأة، وإصابة عشرات
+    آخرين»») are one incident, not two sides with equal tolls: a later slot whose every figure has
+    the value and the victim words of one of an earlier slot of its event."""
+    out: list[_Slot] = []
+    for slot in slots:
+        target = None
+        # «أربعة جنود آخرين قتلوا»: other dead, not the same ones told again.
+        others = any(f.others for f in slot.figures.values() if f.label == "KILLED")
+        if not others and not any(f.of_total for f in slot.figures.values()):
+            for cand in out:
+                if (
+                    cand.group != slot.group
+                    or set(slot.figures) - set(cand.figures)
+                    or any(f.of_total for f in cand.figures.values())
+                ):
+                    continue
+                if all(cand.figures[k].value is not None and cand.figures[k].value == f.value
+                       and _same_victim_words(cand.figures[k].victim, f.victim, folded)
+                       and _may_be_one(cand.figures[k], f, folded)
+                       for k, f in slot.figures.items()):
+                    target = cand
+                    break
+        if target is None:
+            out.append(slot)
+            continue
+        target.repeats.extend(slot.figures.values())
+        target.repeats.extend(slot.repeats)
+        target.superseded.extend(slot.superseded)
+        target.sentences |= slot.sentences
+    return out
+
+
 def _split_sideless_wounded(slots: list[_Slot]) -> list[_Slot]:
     """Rule 7c (guideline rule 23): when an event's dead are split by side («مقتل 12 من الأمن و3
     عمال وإصابة 7 آخرين»), wounded that name no side belong to neither: they become an incident
@@ -1239,7 +1302,7 @@ def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
     _find_breakdowns(all_figs, folded)
     _attach_parts(all_figs, text, folded)
     _drop_parts_of_cumulative(all_figs)
-    slots = _split_sideless_wounded(_build_slots(sentences, text, folded))
+    slots = _split_sideless_wounded(_merge_restatements(_build_slots(sentences, text, folded), folded))
     slots = _merge_updates(slots, sentences, text, folded)
     slots = _drop_repeated_totals(slots, all_figs, text)
     slots = _merge_repeats(slots, sentences, text, folded)

@@ -256,8 +256,9 @@ def is_not_casualty(a: _Around) -> bool:
             return True
         if _kind_of(w, nouns_only=False) is not None:
             return False
-    # no cue before: a verb after the counted phrase may still say it («العشرات منهم سلموا أنفسهم»)
-    return any(w.key in _NOT_CASUALTY_AFTER for w in after[:3])
+    # no cue before: a verb after the counted phrase may still say it («العشرات منهم سلموا أنفسهم»,
+    # «ثلاثة من الصيادين المحليين فقدوا», «40 شخصا بينهم 5 أجانب اعتقلوا»)
+    return any(w.key in _NOT_CASUALTY_AFTER for w in after[:5])
 
 
 def _read(text: str, entities: Sequence[Entity], relabel: bool, drop: bool) -> list[Entity]:

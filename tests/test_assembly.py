@@ -693,6 +693,23 @@ def test_doubled_dual_tagged_as_two_counts_is_one_figure():
     assert sum(v for _, v in figures) == 4
 
 
+def test_a_toll_told_again_in_the_same_sentence_is_one_incident():
+    # A run-on paragraph: the lead's figures, then a quote that repeats them. Not two sides with
+    # equal tolls (which would also split the wounded off, rule 7c).
+    text = ("قتل 12 شخصا وأصيب العشرات في قصف على حي سكني في إدلب أمس، وقال مسؤول محلي: «سقطت القذيفة "
+            "على سوق شعبي، ما أدى إلى مقتل 12 شخصا بينهم امرأة، وإصابة عشرات آخرين».")
+    incs = run(text, ("KILLED", "12"), ("WOUNDED", "العشرات"), ("KILLED", "12", 2), ("WOUNDED", "عشرات", 2),
+               ("LOC", "إدلب"))
+    assert [(val(i.killed), val(i.wounded)) for i in incs] == [(12, 12)]
+    # Equal tolls of other people are not merged: «آخرين», or other victim words.
+    text = "قتل 4 جنود في هجوم على حاجز في درعا أمس، كما قتل 4 جنود آخرين في انفجار عبوة ناسفة."
+    incs = run(text, ("KILLED", "4"), ("KILLED", "4", 2), ("LOC", "درعا"))
+    assert [val(i.killed) for i in incs] == [4, 4]
+    text = "قتل 2 من الأطفال و2 من النساء في قصف على حلب أمس."
+    incs = run(text, ("KILLED", "2"), ("KILLED", "2", 2), ("LOC", "حلب"))
+    assert [val(i.killed) for i in incs] == [2, 2]
+
+
 def test_two_after_a_non_dual_is_left_alone():
     # «اثنان» after a plain number is not a doubling: nothing is joined.
     text = "قتل 5 اثنان منهم من الأطفال في قصف على حلب."
