@@ -400,16 +400,25 @@ def _usable_entities(entities: Sequence[Entity], cut: int, furniture_spans: Sequ
 _DOUBLING_TWO = frozenset({"اثنان", "اثنين", "اثنتان", "اثنتين", "إثنان", "إثنين"})
 
 
+_MULTIPLIERS = frozenset(fold_letters(w) for w in "ألف آلاف ألفا مليون ملايين مليونا".split())
+
+
 def _join_doubled_duals(entities: list[Entity], text: str) -> list[Entity]:
     """«ضابطان اثنان»: a dual doubled by «اثنان» is ONE figure of 2 (DOMAIN.md), even when the model
-    tagged the two words as two counts; left apart they would be read as 2 + 2."""
+    tagged the two words as two counts; left apart they would be read as 2 + 2. Likewise a number
+    and its multiplier tagged apart («25» «ألف», «وخمسة» «آلاف»): one figure, 25,000 — not 25 and 1,000."""
     out: list[Entity] = []
     for e in entities:
         prev = out[-1] if out else None
         if (prev is not None and prev.label == e.label and e.label in COUNT_LABELS
-                and not text[prev.end:e.start].strip() and e.text in _DOUBLING_TWO):
+                and not text[prev.end:e.start].strip()
+                and (e.text in _DOUBLING_TWO or fold_letters(e.text) in _MULTIPLIERS)):
             try:
-                is_dual = parse_quantity(prev.text).value == 2
+                if e.text in _DOUBLING_TWO:
+                    is_dual = parse_quantity(prev.text).value == 2
+                else:  # joined, the multiplier must multiply: «25 ألف» reads 25,000
+                    one = parse_quantity(prev.text).value
+                    is_dual = one is not None and (parse_quantity(text[prev.start:e.end]).value or 0) > one * 10
             except QuantityError:
                 is_dual = False
             if is_dual:

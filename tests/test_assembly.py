@@ -710,6 +710,15 @@ def test_a_toll_told_again_in_the_same_sentence_is_one_incident():
     assert [val(i.killed) for i in incs] == [2, 2]
 
 
+def test_number_and_multiplier_tagged_apart_are_one_figure():
+    text = "قتل نحو 3 آلاف مدني وأصيب 12 ألف آخرون في قصف على المدينة الشهر الماضي."
+    incs = run(text, ("KILLED", "3"), ("KILLED", "آلاف"), ("WOUNDED", "12"), ("WOUNDED", "ألف"))
+    assert [(txt(i.killed.span), val(i.killed), val(i.wounded)) for i in incs] == [("3 آلاف", 3000, 12000)]
+    # «ألف» alone after a count of its own is not a multiplier of it
+    incs = run("قتل 5 وأصيب ألف في الهجوم.", ("KILLED", "5"), ("WOUNDED", "ألف"))
+    assert [(val(i.killed), val(i.wounded)) for i in incs] == [(5, 1000)]
+
+
 def test_two_after_a_non_dual_is_left_alone():
     # «اثنان» after a plain number is not a doubling: nothing is joined.
     text = "قتل 5 اثنان منهم من الأطفال في قصف على حلب."
