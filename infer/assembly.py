@@ -41,7 +41,9 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    label (in its sentence, or the previous sentence when it opens its sentence) that is not
    smaller: it goes to ``extra["parts"]`` of that incident and never makes its own. Figures
    that continue a list of parts («بينهم 6 ضباط و4 عناصر», joined by «و»/«،», no new casualty
-   verb, no different named side) are parts too while the parts stay within the whole. When no
+   verb, no different named side) are parts too while the parts stay within the whole, and so is
+   a figure that «و» joins to the list within six words of the cue («بينهم نساء وأطفال وشرطي»,
+   «بينهم أربعة أطفال وامرأة»). When no
    such whole exists the figure is an ordinary one.
    5b. **Named lists** (guideline rule 16): lone titles listed with their names
    («استشهاد العريف [PER]، والجندي [PER]، والجندي [PER]»: value-1 figures of one label, one
@@ -210,6 +212,10 @@ _UPDATE = _cue(
 _PART_BEFORE = _cue(
     r"(?<!\w)(?:و|ف)?(?:من\s+)?(?:بينهم|بينهن|بينهما|بينها|منهم|منهن|منهما|ضمنهم|ضمنهن|معظمهم|معظمهن|"
     rf"أغلبهم|أغلبهن|غالبيتهم|غالبيتهن|أكثرهم)\s+{_QUALIFIER_WORDS}$"
+)
+# A later item of a list of parts: «بينهم أربعة أطفال [وامرأة]», «بينهم نساء وأطفال [وجندي]».
+_PART_LIST = _cue(
+    r"(?<!\w)(?:و|ف)?(?:من\s+)?(?:بينهم|بينهن|منهم|منهن|ضمنهم|ضمنهن)\s+(?:[^\s.،,؛:!?؟]+\s+){1,6}$"
 )
 _PART_AFTER = _cue(r"^\s*(?:\w+\s+)?(?:منهم|منهن|منهما|من\s+بينهم)(?!\w)")
 _OTHERS_AFTER = _cue(r"^\s*(?:\w+\s+)?(?:آخرين|آخرون|آخر|أخرى|أخريات)(?!\w)")
@@ -524,12 +530,21 @@ def _describe_figures(text: str, folded: str, sent: _Sentence) -> None:
             f.role = "early"
         elif _UPDATE.search(head):
             f.role = "update"
-        elif _PART_BEFORE.search(folded[sent.start : f.start]) or _PART_AFTER.match(folded[f.end : sent.end]):
+        elif (_PART_BEFORE.search(folded[sent.start : f.start]) or _PART_AFTER.match(folded[f.end : sent.end])
+              or _is_listed_part(folded, sent, f)):
             f.role = "part"
         f.others = bool(_OTHERS_AFTER.match(folded[f.end : sent.end]))
         f.victim = find_victim(text, folded, f.entity, (cs, ce), limit, sent.entities)
         f.place = _first_entity(sent.entities, "LOC", f.end, max(f.end, limit))
         f.own_date = _first_entity(sent.entities, "DATE", f.end, max(f.end, limit))
+
+
+def _is_listed_part(folded: str, sent: _Sentence, f: "_Figure") -> bool:
+    """A figure joined by «و» to a list that a part cue opened, with no new casualty verb between."""
+    if not folded[f.start : f.end].startswith("و"):
+        return False
+    m = _PART_LIST.search(folded[sent.start : f.start])
+    return m is not None and not _NEW_CASUALTY_VERB.search(folded, sent.start + m.start(), f.start)
 
 
 def _same_text(folded: str, a: Entity | None, b: Entity | None) -> bool:

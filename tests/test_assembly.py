@@ -719,6 +719,19 @@ def test_number_and_multiplier_tagged_apart_are_one_figure():
     assert [(val(i.killed), val(i.wounded)) for i in incs] == [(5, 1000)]
 
 
+def test_later_items_of_a_list_of_parts_stay_parts():
+    text = "قتل 9 أشخاص على الأقل بينهم ثلاثة أطفال وامرأة في قصف على قرية في ريف إدلب أمس، وأصيب 20 آخرون."
+    incs = run(text, ("KILLED", "9"), ("KILLED", "ثلاثة"), ("KILLED", "وامرأة"), ("WOUNDED", "20"), ("LOC", "ريف إدلب"))
+    assert [(val(i.killed), val(i.wounded)) for i in incs] == [(9, 20)]
+    text = "قتل 7 أشخاص بينهم نساء وأطفال وشرطي في تفجير سيارة مفخخة في سوق أمس."
+    incs = run(text, ("KILLED", "7"), ("KILLED", "وشرطي"))
+    assert [val(i.killed) for i in incs] == [7]
+    # a new casualty verb ends the list: «وأصيب شرطي» is not a part of the dead
+    text = "قتل 7 أشخاص بينهم نساء وأطفال وأصيب شرطي في تفجير سيارة مفخخة في سوق أمس."
+    incs = run(text, ("KILLED", "7"), ("WOUNDED", "شرطي"))
+    assert [(val(i.killed), val(i.wounded)) for i in incs] == [(7, 1)]
+
+
 def test_two_after_a_non_dual_is_left_alone():
     # «اثنان» after a plain number is not a doubling: nothing is joined.
     text = "قتل 5 اثنان منهم من الأطفال في قصف على حلب."
