@@ -245,6 +245,18 @@ def counts_things(a: _Around) -> bool:
     return bool(after) and bare(after[0].key, _THING_NOUNS) is not None
 
 
+_SPEECH_VERBS = _keys("قال وقال يقول ويقول أضاف وأضاف أوضح وأوضح ذكر وذكر أكد وأكد صرح وصرح أفاد وأفاد")
+# People nouns that name a speaker as often as a casualty («وقال ضابط في الشرطة إن …»).
+_SPEAKER_NOUNS = _keys("ضابط مسؤول قائد قيادي عسكري شرطي جندي عنصر طبيب مسعف شاهد مصدر متحدث ناشط مقاتل")
+
+
+def is_speaker(a: _Around) -> bool:
+    """A one-person count right after a speech verb («وقال ضابط [آخر] في الشرطة إن …»): the
+    speaker, not a toll."""
+    return (bool(a.before) and a.before[-1].key in _SPEECH_VERBS and len(a.inside) == 1
+            and a.inside[0].key in _SPEAKER_NOUNS)
+
+
 def is_not_casualty(a: _Around) -> bool:
     """The nearest cue before the number (back to the floor) counts people arrested, captured,
     deployed…, and no casualty word follows the number."""
@@ -258,7 +270,7 @@ def is_not_casualty(a: _Around) -> bool:
             return False
     # no cue before: a verb after the counted phrase may still say it («العشرات منهم سلموا أنفسهم»,
     # «ثلاثة من الصيادين المحليين فقدوا», «40 شخصا بينهم 5 أجانب اعتقلوا»)
-    return any(w.key in _NOT_CASUALTY_AFTER for w in after[:5])
+    return any(w.key in _NOT_CASUALTY_AFTER for w in a.after[:5])
 
 
 def _read(text: str, entities: Sequence[Entity], relabel: bool, drop: bool) -> list[Entity]:
@@ -275,7 +287,7 @@ def _read(text: str, entities: Sequence[Entity], relabel: bool, drop: bool) -> l
             if relabel and (kind := _kind(text, folded, a)) is not None and kind != e.label:
                 e = replace(e, label=kind)
             previous = e
-            if drop and (is_mixed_total(a) or counts_things(a) or is_not_casualty(a)):
+            if drop and (is_mixed_total(a) or counts_things(a) or is_not_casualty(a) or is_speaker(a)):
                 continue
         out.append(e)
     return out

@@ -121,6 +121,9 @@ def kept(text: str, *specs) -> list[str]:
         ("وأكد القيادي أن العشرات من الحوثيين سلموا أنفسهم في التواهي.", "العشرات"),
         ("أسفرت الغارات عن قتل 29 من عناصر داعش وتدمير 13 منزلا.", "13"),
         ("وثق المرصد تنفيذ الطائرات ما لا يقل عن 12053 غارة على المحافظات.", "12053"),
+        ("وقال ضابط آخر في الشرطة إن أربعة أشخاص قتلوا في الهجوم.", "ضابط"),  # the speaker
+        ("وذكر ثلاثة من الصيادين المحليين فقدوا قبالة الساحل منذ أيام.", "ثلاثة"),
+        ("أعلنت الشرطة أن 40 شخصا بينهم 5 أجانب اعتقلوا في المداهمات.", "40"),
     ],
 )
 def test_people_who_are_not_casualties_are_dropped(text, quote):
@@ -142,6 +145,12 @@ def test_people_who_are_not_casualties_are_dropped(text, quote):
 )
 def test_casualties_near_other_verbs_are_kept(text, quote):
     assert kept(text, ("KILLED", quote)) == [quote]
+
+
+def test_a_casualty_noun_after_a_speech_verb_is_kept_when_it_counts():
+    # «قتل ضابط» is a toll; only «وقال ضابط …» is a speaker
+    assert kept("قتل ضابط في هجوم على حاجز أمس.", ("KILLED", "ضابط")) == ["ضابط"]
+    assert kept("وقال المصدر إن ضابطا قتل في الهجوم.", ("KILLED", "ضابطا")) == ["ضابطا"]
 
 
 def test_other_entities_are_never_dropped():
