@@ -63,7 +63,9 @@ class Agreement:
         def micro(d: dict[str, PRF]) -> dict:
             tot = PRF()
             for p in d.values():
-                tot.tp += p.tp; tot.n_a += p.n_a; tot.n_b += p.n_b
+                tot.tp += p.tp
+                tot.n_a += p.n_a
+                tot.n_b += p.n_b
             return {"micro": tot.to_json(), **{k: v.to_json() for k, v in d.items()}}
 
         n = self.documents or 1
