@@ -44,18 +44,20 @@ def load_articles(path: Path, n: int) -> list[dict]:
     return out
 
 
-def count_tokens(clf, articles: list[dict]) -> int:
+def encode_articles(clf, articles: list[dict]) -> list:
+    """The model's input for each article (normalized, split, word ids), each distinct text
+    encoded once (``--n`` repeats the file)."""
     from hasila.infer.normalize import normalize
     from hasila.infer.tokenize import split_words
 
-    per_text: dict[str, int] = {}  # --n repeats the file: count each distinct text once
-    for a in articles:
-        if a["text"] not in per_text:
-            text = normalize(a["text"]).text
-            words = [text[s:e] for s, e in split_words(text)]
-            per_text[a["text"]] = len(clf.tokenizer(words, is_split_into_words=True, add_special_tokens=False,
-                                                    verbose=False)["input_ids"]) if words else 0
-    return sum(per_text[a["text"]] for a in articles)
+    texts = list(dict.fromkeys(a["text"] for a in articles))
+    normalized = [normalize(t).text for t in texts]
+    encoded = dict(zip(texts, clf.encoder.encode([[t[s:e] for s, e in split_words(t)] for t in normalized])))
+    return [encoded[a["text"]] for a in articles]
+
+
+def count_tokens(clf, articles: list[dict]) -> int:
+    return sum(len(e.ids) for e in encode_articles(clf, articles))
 
 
 def run_hasila(extractor, articles: list[dict]) -> int:
@@ -211,13 +213,8 @@ def main(argv: list[str] | None = None) -> int:
               f"main process time shares: " + ", ".join(f"{k} {100 * v:.1f} %" for k, v in share.items()))
 
     if args.model_only:
-        from hasila.infer.model import encode_words
-        from hasila.infer.normalize import normalize
-        from hasila.infer.tokenize import split_words
-
         some = articles[: args.model_only]
-        texts = [normalize(a["text"]).text for a in some]
-        encoded = encode_words(clf.encoder, [[t[s:e] for s, e in split_words(t)] for t in texts])
+        encoded = encode_articles(clf, some)
         some_tokens = sum(len(e.ids) for e in encoded)
         t_m, _ = timed(lambda: clf.score(encoded, batch_size=args.batch_size))
         figures["model_only"] = {"articles": len(some), "seconds": t_m, "articles_per_s": len(some) / t_m,
@@ -237,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         n_n = len(naive_articles)
         figures["naive"] = {"seconds": t_n, "articles": n_n, "articles_per_s": n_n / t_n,
                             "tokens_per_s": naive_tokens / t_n, "incidents": inc_n, "stride": stride}
-        speedup = (n_n / t_n and (len(articles) / t_h) / (n_n / t_n))
+        speedup = (len(articles) / t_h) / (n_n / t_n)
         figures["speedup"] = speedup
         print(f"naive pipeline      : {t_n:8.3f} s  {n_n / t_n:9.1f} articles/s  {naive_tokens / t_n:11.0f} tokens/s  "
               f"({inc_n} incidents, {n_n} articles)   speed-up x{speedup:.2f}")

@@ -39,15 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
 
-    from hasila.infer.model import find_model
-    from hasila.infer.pipeline import Extractor, default_workers
     from hasila.infer.inputs import InputReader
+    from hasila.infer.model import find_model, resolve_device
+    from hasila.infer.pipeline import Extractor, default_workers
 
     rows = [json.loads(line) for line in args.articles.read_text(encoding="utf-8").splitlines() if line.strip()][: args.n]
     runs = {}
     for dtype in (None, args.other):
-        with Extractor(find_model(args.model), device=args.device, dtype=dtype, batch_size=args.batch_size) as ex:
-            ex.workers = default_workers(ex.classifier.device)
+        workers = default_workers(resolve_device(args.device))
+        with Extractor(find_model(args.model), device=args.device, dtype=dtype, batch_size=args.batch_size,
+                       workers=workers) as ex:
             runs[dtype or "default"] = list(ex.extract(InputReader(defer_text_checks=ex.workers > 0).docs_from_objects(rows)))
     a, b = runs["default"], runs[args.other]
     same_entities = sum(spans(x) == spans(y) for x, y in zip(a, b))

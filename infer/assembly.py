@@ -361,6 +361,13 @@ class _Slot:
                 return f.place
         return None
 
+    def absorb(self, other: "_Slot") -> None:
+        """Take what ``other`` kept beside its figures (earlier and repeated figures, sentences)
+        when ``other`` merges into this incident; the figures are the merging rule's business."""
+        self.superseded.extend(other.superseded)
+        self.repeats.extend(other.repeats)
+        self.sentences |= other.sentences
+
 
 # ----------------------------------------------------------------------------------------
 
@@ -422,14 +429,14 @@ def _join_doubled_duals(entities: list[Entity], text: str) -> list[Entity]:
                 and not text[prev.end:e.start].strip()
                 and (e.text in _DOUBLING_TWO or fold_letters(e.text) in _MULTIPLIERS)):
             try:
+                one = parse_quantity(prev.text).value
                 if e.text in _DOUBLING_TWO:
-                    is_dual = parse_quantity(prev.text).value == 2
+                    joins = one == 2
                 else:  # joined, the multiplier must multiply: «25 ألف» reads 25,000
-                    one = parse_quantity(prev.text).value
-                    is_dual = one is not None and (parse_quantity(text[prev.start:e.end]).value or 0) > one * 10
+                    joins = one is not None and (parse_quantity(text[prev.start:e.end]).value or 0) > one * 10
             except QuantityError:
-                is_dual = False
-            if is_dual:
+                joins = False
+            if joins:
                 scores = [x.span.score for x in (prev, e) if x.span.score is not None]
                 score = sum(scores) / len(scores) if scores else None
                 out[-1] = Entity(e.label, Span.of(text, prev.start, e.end, score))
@@ -771,17 +778,15 @@ def _build_slots(sentences: list[_Sentence], text: str, folded: str) -> list[_Sl
     return slots
 
 
-def _same_victim_words(a: Victim | None, b: Victim | None, folded: str) -> bool:
-    """Both figures count the same people as far as the words say: the same victim words, or
-    at least one figure names none."""
-    if a is None or b is None:
-        return True
-    return folded[a.start:a.end].split()[:1] == folded[b.start:b.end].split()[:1]
-
-
-def _may_be_one(a: "_Figure", b: "_Figure", folded: str) -> bool:
-    """Whether two equal figures can be one toll told twice. Not when both are nouns that count
-    by themselves, name no other victim words and differ («ضابطان اثنان وجنديان»: different people)."""
+def _told_again(a: "_Figure", b: "_Figure", folded: str) -> bool:
+    """Whether ``b`` can be ``a``'s toll told again: the same value, the same victim words (or
+    one names none), and not two nouns that count by themselves and differ («ضابطان اثنان
+    وجنديان»: different people)."""
+    if a.value is None or a.value != b.value:
+        return False
+    if a.victim is not None and b.victim is not None and \
+            folded[a.victim.start:a.victim.end].split()[:1] != folded[b.victim.start:b.victim.end].split()[:1]:
+        return False
     ta, tb = folded[a.start:a.end], folded[b.start:b.end]
     if any(ch.isdigit() for ch in ta + tb) or _outside_victim(a) or _outside_victim(b):
         return True
@@ -812,19 +817,14 @@ def _merge_restatements(slots: list[_Slot], folded: str) -> list[_Slot]:
                     or any(f.of_total for f in cand.figures.values())
                 ):
                     continue
-                if all(cand.figures[k].value is not None and cand.figures[k].value == f.value
-                       and _same_victim_words(cand.figures[k].victim, f.victim, folded)
-                       and _may_be_one(cand.figures[k], f, folded)
-                       for k, f in slot.figures.items()):
+                if all(_told_again(cand.figures[k], f, folded) for k, f in slot.figures.items()):
                     target = cand
                     break
         if target is None:
             out.append(slot)
             continue
         target.repeats.extend(slot.figures.values())
-        target.repeats.extend(slot.repeats)
-        target.superseded.extend(slot.superseded)
-        target.sentences |= slot.sentences
+        target.absorb(slot)
     return out
 
 
@@ -971,9 +971,7 @@ def _merge_repeats(slots: list[_Slot], sentences: list[_Sentence], text: str, fo
             if label in target.figures:
                 target.repeats.append(target.figures[label])
             target.figures[label] = f
-        target.superseded.extend(slot.superseded)
-        target.repeats.extend(slot.repeats)
-        target.sentences |= slot.sentences
+        target.absorb(slot)
         _join_groups(slots, slot.group, target.group)
     return out
 

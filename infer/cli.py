@@ -119,8 +119,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, date: dt.date | None) -> int:
     # Heavy imports only once the command line is known to be good.
-    from hasila.infer.model import TokenClassifier, find_model
-    from hasila.infer.pipeline import Extractor, default_chunk_size, default_workers
+    from hasila.infer.model import TokenClassifier, find_model, resolve_device
+    from hasila.infer.pipeline import Extractor, default_batch_size, default_chunk_size, default_workers
     from hasila.infer.report_html import HtmlFormat
     from hasila.infer.writers import (BatchWriter, CsvFormat, ErrorsFormat, FileOutput, JsonlFormat, StreamOutput,
                                       progress_path_for, read_progress)
@@ -130,9 +130,6 @@ def _run(args: argparse.Namespace, date: dt.date | None) -> int:
     progress = read_progress(progress_path) if args.resume else None
     if args.resume and progress is None and not args.quiet:
         print(f"hasila-extract: no interrupted run found at {progress_path}; starting from the beginning", file=sys.stderr)
-    from hasila.infer.model import resolve_device
-    from hasila.infer.pipeline import default_batch_size
-
     batch_size = args.batch_size or default_batch_size(resolve_device(args.device))
     if progress is not None and progress["settings"].get("batch_size") != batch_size:
         batch_size = progress["settings"]["batch_size"]

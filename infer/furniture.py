@@ -112,20 +112,16 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _word_count(line: str) -> int:
-    return letter_word_count(line)
-
-
 def _is_closing(line: str) -> bool:
     # A header line is short, or a list after a colon («الوسوم: …»), or a copyright line; a
     # long sentence that merely starts with «التعليقات» is report.
     return bool(_CLOSING.match(line)) and (
-        _word_count(line) <= _BUTTON_LINE_MAX_WORDS or ":" in line[:40] or "©" in line
+        letter_word_count(line) <= _BUTTON_LINE_MAX_WORDS or ":" in line[:40] or "©" in line
     )
 
 
 def _is_report_paragraph(line: str) -> bool:
-    return _word_count(line) >= _REPORT_PARAGRAPH_MIN_WORDS and bool(_TERMINATOR_AT_END.search(line))
+    return letter_word_count(line) >= _REPORT_PARAGRAPH_MIN_WORDS and bool(_TERMINATOR_AT_END.search(line))
 
 
 @lru_cache(maxsize=32)
@@ -150,7 +146,7 @@ def _scan(text: str) -> tuple[int, tuple[tuple[int, int], ...]]:
             end = s
             break
         is_link = bool(_LINK.match(line))
-        if is_link or (_LINK_OR_BUTTON.match(line) and _word_count(line) <= _BUTTON_LINE_MAX_WORDS):
+        if is_link or (_LINK_OR_BUTTON.match(line) and letter_word_count(line) <= _BUTTON_LINE_MAX_WORDS):
             if not body_started:
                 spans.append((s, e))
                 k += 1
@@ -165,7 +161,7 @@ def _scan(text: str) -> tuple[int, tuple[tuple[int, int], ...]]:
                 break
             last = k
             if is_link:
-                while last + 1 < j and _word_count(text[lines[last + 1][0]:lines[last + 1][1]]) < _REPORT_PARAGRAPH_MIN_WORDS:
+                while last + 1 < j and letter_word_count(text[lines[last + 1][0]:lines[last + 1][1]]) < _REPORT_PARAGRAPH_MIN_WORDS:
                     last += 1
             spans.append((s, lines[last][1]))
             k = last + 1
@@ -174,12 +170,12 @@ def _scan(text: str) -> tuple[int, tuple[tuple[int, int], ...]]:
             spans.append((s, e))
             k += 1
             continue
-        words = _word_count(line)
+        words = letter_word_count(line)
         if words >= _BODY_MIN_WORDS or (words >= _SHORT_BODY_MIN_WORDS and _TERMINATOR_AT_END.search(line)):
             body_started = True
         k += 1
     inline = _INLINE_CLOSING.search(text, 0, end)
-    if inline is not None and _word_count(text[: inline.start()]) >= _BODY_MIN_WORDS:
+    if inline is not None and letter_word_count(text[: inline.start()]) >= _BODY_MIN_WORDS:
         end = inline.start()
     for m in _AD_MARKERS.finditer(text, 0, end):
         spans.append((m.start(), m.end()))

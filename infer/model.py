@@ -227,12 +227,12 @@ class TokenClassifier:
 
     def predict(self, docs: Sequence[Sequence[str]], batch_size: int | None = None) -> list[list[WordPrediction]]:
         """One ``(tag, probability)`` per word of each document, documents in input order."""
-        encoded = encode_words(self.encoder, docs)
+        encoded = self.encoder.encode(docs)
         return [word_predictions(self.tags, *scores) for scores in self.score(encoded, batch_size)]
 
     def score(self, encoded: Sequence["EncodedDoc"], batch_size: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per document, the tag id and its probability for each word (arrays), from documents
-        already encoded by :func:`encode_words` (possibly in another process)."""
+        already encoded by :meth:`WordEncoder.encode` (possibly in another process)."""
         batch_size = batch_size or self.batch_size
         windows: list[np.ndarray] = []
         plans: list[list[int]] = []
@@ -344,6 +344,7 @@ class WordEncoder:
         self.__dict__.update(state, _cache={})
 
     def encode(self, docs: Sequence[Sequence[str]]) -> list["EncodedDoc"]:
+        """Sub-word ids of each document's words (cheap to send between processes)."""
         if not self.word_by_word:
             return self._encode_whole(docs)
         cache = self._cache
@@ -375,11 +376,6 @@ class WordEncoder:
             first[word_ids[keep][::-1]] = positions[keep][::-1]
             out[i] = EncodedDoc(np.asarray(enc.ids, dtype=np.int64), first)
         return out
-
-
-def encode_words(encoder: WordEncoder, docs: Sequence[Sequence[str]]) -> list[EncodedDoc]:
-    """Sub-word ids of each document's words (cheap to send between processes)."""
-    return encoder.encode(docs)
 
 
 def _collect_words(doc: EncodedDoc, starts: Sequence[int], window: int, tag_ids: Sequence[np.ndarray],

@@ -43,7 +43,7 @@ from hasila.infer.assembly import assemble_incidents
 from hasila.infer.casualty import read_counts
 from hasila.infer.decode import decode_entities, entity_to_original
 from hasila.infer.inputs import InputDoc, InputReader, check_doc_text
-from hasila.infer.model import EncodedDoc, TokenClassifier, encode_words, find_model, word_predictions
+from hasila.infer.model import EncodedDoc, TokenClassifier, find_model, word_predictions
 from hasila.infer.normalize import NormalizedText, normalize
 from hasila.infer.records import check_record, error_record, ok_record
 from hasila.infer.tokenize import split_words
@@ -140,32 +140,26 @@ class Extractor:
         # Per document: a _Prepared to run through the model, or its (error) record already.
         prepared = _encode_prepared([_prepare(doc, self.model_info) for doc in chunk], self.classifier.encoder,
                                     self.model_info)
-        todo = [p for p in prepared if isinstance(p, _Prepared)]
-        scores = self._score(todo, [p.encoded for p in todo])
-        out = []
-        for doc, item in zip(chunk, prepared):
-            if isinstance(item, dict):
-                out.append((doc, item))
-            else:
-                out.append((doc, _finish(item, scores[id(item)], self.classifier.tags, self.model_info)))
-        return out
+        scores = iter(self._score([p.encoded for p in prepared if isinstance(p, _Prepared)]))
+        return [(doc, item if isinstance(item, dict) else _finish(item, next(scores), self.classifier.tags, self.model_info))
+                for doc, item in zip(chunk, prepared)]
 
-    def _score(self, keys: Sequence[Any], encoded: Sequence[EncodedDoc]) -> dict[int, Any]:
-        """Word scores per document (keyed by ``id`` of its key); if the batch fails, document by
-        document so one bad document (e.g. one that exhausts memory) costs only its own record."""
+    def _score(self, encoded: Sequence[EncodedDoc]) -> list[Any]:
+        """Word scores per document, in order (an exception in place of a document's scores);
+        if the batch fails, document by document so one bad document (e.g. one that exhausts
+        memory) costs only its own record."""
         try:
-            scores = self.classifier.score(encoded, batch_size=self.batch_size)
-            return {id(k): sc for k, sc in zip(keys, scores)}
+            return self.classifier.score(encoded, batch_size=self.batch_size)
         except Exception as exc:
-            if len(keys) <= 1:
-                return {id(k): exc for k in keys}
+            if len(encoded) <= 1:
+                return [exc for _ in encoded]
             log.warning("model failed on a chunk (%s: %s); retrying document by document", type(exc).__name__, exc)
-        out: dict[int, Any] = {}
-        for k, enc in zip(keys, encoded):
+        out: list[Any] = []
+        for enc in encoded:
             try:
-                out[id(k)] = self.classifier.score([enc], batch_size=1)[0]
+                out.append(self.classifier.score([enc], batch_size=1)[0])
             except Exception as exc:
-                out[id(k)] = exc
+                out.append(exc)
         return out
 
     # -- with worker processes -----------------------------------------------------------------
@@ -194,7 +188,8 @@ class Extractor:
         model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hasila-model")
         preparing: deque[tuple[list[InputDoc], list[Future]]] = deque()
         scoring: deque[tuple[list[InputDoc], list[Any], Future]] = deque()
-        finishing: deque[tuple[list[InputDoc], list[Any]]] = deque()  # records, None where a future gives them
+        # (chunk, its error records with None where the workers make the record, their futures)
+        finishing: deque[tuple[list[InputDoc], list[dict[str, Any] | None], list[Future]]] = deque()
         try:
             while True:
                 while len(preparing) < 3 and (chunk := next(chunks, None)) is not None:
@@ -206,7 +201,7 @@ class Extractor:
                     self.timings["wait_prepare"] += time.perf_counter() - t0
                     preparing.popleft()
                     encoded = [x for x in items if isinstance(x, EncodedDoc)]
-                    scoring.append((chunk, items, model_thread.submit(self._score, encoded, encoded)))
+                    scoring.append((chunk, items, model_thread.submit(self._score, encoded)))
                     continue
                 if scoring:
                     chunk, items, future = scoring[0]
@@ -214,9 +209,9 @@ class Extractor:
                     scores = future.result()
                     self.timings["model"] += time.perf_counter() - t0
                     scoring.popleft()
-                    jobs = [(doc, scores[id(x)]) for doc, x in zip(chunk, items) if isinstance(x, EncodedDoc)]
+                    jobs = list(zip((doc for doc, x in zip(chunk, items) if isinstance(x, EncodedDoc)), scores))
                     done = [pool.submit(_finish_many, piece) for piece in self._pieces(jobs)]
-                    finishing.append((chunk, [x if isinstance(x, dict) else None for x in items] + [done]))
+                    finishing.append((chunk, [x if isinstance(x, dict) else None for x in items], done))
                 while len(finishing) > 1 or (finishing and not preparing and not scoring):
                     pairs = self._finished(finishing[0])  # may raise: the chunk stays listed until done
                     finishing.popleft()
@@ -235,15 +230,13 @@ class Extractor:
         finally:
             model_thread.shutdown(wait=True, cancel_futures=True)
 
-    def _finished(self, entry: tuple[list[InputDoc], list[Any]]) -> list[tuple[InputDoc, dict[str, Any]]]:
-        chunk, slots = entry
+    def _finished(self, entry: tuple[list[InputDoc], list[dict[str, Any] | None], list[Future]]
+                  ) -> list[tuple[InputDoc, dict[str, Any]]]:
+        chunk, ready, futures = entry
         t0 = time.perf_counter()
-        records = iter([r for f in slots[-1] for r in f.result()])
+        records = iter([r for f in futures for r in f.result()])
         self.timings["wait_finish"] += time.perf_counter() - t0
-        return [(doc, slot if slot is not None else next(records)) for doc, slot in zip(chunk, slots[:-1])]
-
-    def _error(self, doc: InputDoc, error_type: str, message: str) -> dict[str, Any]:
-        return _error_record(doc, error_type, message, self.model_info)
+        return [(doc, rec if rec is not None else next(records)) for doc, rec in zip(chunk, ready)]
 
 
 # -- the steps of one document, shared by the main process and the workers ----------------------
@@ -258,11 +251,12 @@ def _internal_error(doc: InputDoc, stage: str, exc: BaseException, model_info: d
     return _error_record(doc, "internal_error", f"{where}: {stage} failed: {type(exc).__name__}: {exc}", model_info)
 
 
-def _prepare(doc: InputDoc, model_info: dict[str, Any]) -> _Prepared | dict[str, Any]:
-    """Normalized text and words of a document, or its error record."""
+def _prepare(doc: InputDoc, model_info: dict[str, Any], check_text: bool = True) -> _Prepared | dict[str, Any]:
+    """Normalized text and words of a document, or its error record. ``check_text=False``: the
+    document's text already passed its deferred checks (normalized again after the model)."""
     if doc.error is not None:
         return _error_record(doc, doc.error.type, doc.error.message, model_info)
-    if doc.deferred_checks is not None:
+    if check_text and doc.deferred_checks is not None:
         problem = check_doc_text(doc, *doc.deferred_checks)
         if problem is not None:
             return _error_record(doc, problem.type, problem.message, model_info)
@@ -280,7 +274,7 @@ def _encode_prepared(prepared: list[_Prepared | dict[str, Any]], encoder: Any,
     todo = [p for p in prepared if isinstance(p, _Prepared)]
     words = [[p.norm.text[s:e] for s, e in p.words] for p in todo]
     try:
-        for p, enc in zip(todo, encode_words(encoder, words)):
+        for p, enc in zip(todo, encoder.encode(words)):
             p.encoded = enc
         return prepared
     except Exception:
@@ -289,7 +283,7 @@ def _encode_prepared(prepared: list[_Prepared | dict[str, Any]], encoder: Any,
     for p in prepared:
         if isinstance(p, _Prepared):
             try:
-                p.encoded = encode_words(encoder, [[p.norm.text[s:e] for s, e in p.words]])[0]
+                p.encoded = encoder.encode([[p.norm.text[s:e] for s, e in p.words]])[0]
             except Exception as exc:
                 out.append(_internal_error(p.doc, "tokenization", exc, model_info))
                 continue
@@ -349,7 +343,7 @@ def _finish_many(jobs: Sequence[tuple[InputDoc, Any]]) -> list[dict[str, Any]]:
     than sending the normalized text and its offset map through the main process)."""
     out = []
     for doc, scores in jobs:
-        item = _prepare(doc, _WORKER["model_info"])
+        item = _prepare(doc, _WORKER["model_info"], check_text=False)
         out.append(item if isinstance(item, dict) else _finish(item, scores, _WORKER["tags"], _WORKER["model_info"]))
     return out
 

@@ -78,6 +78,11 @@ BMP_MAX = "\uffff"  # texts with a character above this take the character loops
 
 
 @lru_cache(maxsize=1)
+def _word_class() -> str:
+    return bmp_char_class(_is_word_char)
+
+
+@lru_cache(maxsize=1)
 def _word_pattern() -> re.Pattern[str]:
     # The same three kinds of word as split_words_reference, as one regex: the character loop
     # was a third of incident assembly's time. Built from the same predicates (once per
@@ -85,7 +90,7 @@ def _word_pattern() -> re.Pattern[str]:
     # `re` test characters one range at a time (5x slower), so texts with astral characters
     # (emoji) take the reference loop.
     digit = bmp_char_class(_is_digit)
-    word = bmp_char_class(_is_word_char)
+    word = _word_class()
     gap = bmp_char_class(_is_gap)
     sep = "[" + "".join(re.escape(c) for c in sorted(_DIGIT_SEPARATORS)) + "]"
     return re.compile(f"{digit}(?:{digit}|{sep}{digit})*|{word}+|(?!{gap}).", re.DOTALL)
@@ -100,7 +105,7 @@ def split_words(text: str) -> list[tuple[int, int]]:
 
 @lru_cache(maxsize=1)
 def _word_run_pattern() -> re.Pattern[str]:
-    return re.compile(bmp_char_class(_is_word_char) + "+")
+    return re.compile(_word_class() + "+")
 
 
 def letter_word_count(text: str) -> int:

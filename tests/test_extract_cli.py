@@ -338,10 +338,9 @@ def test_a_failing_document_does_not_stop_the_batch(model_dir, tmp_path, monkeyp
 
 
 def test_tokenizer_or_model_failing_on_one_document_costs_only_its_record(model_dir, tmp_path, monkeypatch, validator):
-    import hasila.infer.pipeline as pipeline
-    from hasila.infer.model import TokenClassifier
+    from hasila.infer.model import TokenClassifier, WordEncoder
 
-    real_encode, real_score = pipeline.encode_words, TokenClassifier.score
+    real_encode, real_score = WordEncoder.encode, TokenClassifier.score
 
     def encode(encoder, docs):
         if any("ثمانية" in words for words in docs):
@@ -353,7 +352,7 @@ def test_tokenizer_or_model_failing_on_one_document_costs_only_its_record(model_
             raise MemoryError("out of memory")
         return real_score(self, encoded, batch_size)
 
-    monkeypatch.setattr(pipeline, "encode_words", encode)
+    monkeypatch.setattr(WordEncoder, "encode", encode)
     monkeypatch.setattr(TokenClassifier, "score", score)
     jsonl = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": REPORT}, {"id": "b", "text": SHORT},
                                                 {"id": "c", "text": REPORT * 3}, {"id": "d", "text": REPORT}])
