@@ -875,8 +875,7 @@ def _merge_updates(slots: list[_Slot], sentences: list[_Sentence], text: str, fo
                 target.figures[label] = f
             elif old is None:
                 target.figures[label] = f
-        target.superseded.extend(slot.superseded)
-        target.sentences |= slot.sentences
+        target.absorb(slot)  # with its repeats: rule 7d, applied before, may have given it some
         _join_groups(slots, slot.group, target.group)
     return out
 

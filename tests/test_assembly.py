@@ -806,3 +806,13 @@ def test_wounded_told_with_a_rising_toll_join_it():
     text = "ارتفعت حصيلة التفجير في مدينة الرمادي أمس إلى 15 قتيلا على الأقل، فيما أصيب نحو 30 شخصا بجروح."
     incs = run(text, ("LOC", "الرمادي"), ("DATE", "أمس"), ("KILLED", "15"), ("WOUNDED", "نحو 30"))
     assert [(i.killed.value, i.wounded.value) for i in incs] == [(15, 30)]
+
+
+def test_an_update_keeps_the_repeats_of_its_sentence():
+    # Rule 7d gives the update's incident a repeat (the toll told again in a quote); rule 6 then
+    # merges that incident into the earlier one: the repeat must not be lost on the way.
+    text = ("قتل 5 أشخاص في تفجير في سوق بغداد أمس. ثم ارتفعت الحصيلة إلى 9 قتلى، وقال مسؤول: «ارتفعت "
+            "الحصيلة إلى 9 قتلى».")
+    incs = run(text, ("KILLED", "5"), ("KILLED", "9"), ("KILLED", "9", 2), ("LOC", "بغداد"))
+    assert [val(i.killed) for i in incs] == [9]
+    assert len(incs[0].extra.get("repeats", [])) == 1
