@@ -270,8 +270,13 @@ def test_evaluate_cli_on_tiny_model(tmp_path, tiny_model_dir):
     from tiny_model import tiny_corpus
 
     model_dir = tiny_model_dir
+    corpus = tiny_corpus()
+    # the same sentences again with PER and LOC swapped in the gold: the model predicts the same for
+    # both copies, so F1 stays below 1 even on a machine where the tiny model learns its data by heart
+    swap = {"PER": "LOC", "LOC": "PER"}
+    corpus += [(w, [t[:2] + swap.get(t[2:], t[2:]) if t != "O" else t for t in tags]) for w, tags in corpus]
     rows = [{"id": str(i), "words": w, "tags": t, "annotated_labels": list(LABELS) if i % 2 else ["PER", "ORG", "LOC"]}
-            for i, (w, t) in enumerate(tiny_corpus())]
+            for i, (w, t) in enumerate(corpus)]
     datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)}).save_to_disk(str(tmp_path / "data"))
     out = tmp_path / "metrics.json"
     rc = evaluate_main(["--model", str(model_dir), "--data", f"{tmp_path / 'data'}:test", "--out", str(out),
