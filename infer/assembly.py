@@ -71,8 +71,12 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    7b. **Repeats.** An incident whose figures equal an earlier incident's (same label, same
    value, at least one in common) from another sentence, with no conflicting victim and no
    disjoint place (place names compared without «ريف», «مدينة», «شرقي»…), is the same report
-   told again — typically the headline and the lead. They become one incident built on the
-   later (more detailed) telling; the earlier figures go to ``extra["repeats"]``. A figure
+   told again — typically the headline and the lead, or a lead and the quote that repeats it.
+   Figures of 10 or more merge even where the tellings name different places (a province,
+   then a district of it). They become one incident at the **first** telling (its count span,
+   and what its sentence says: that is what annotators code); later tellings go to
+   ``extra["repeats"]`` and supply what the first does not say (a date; a place that names the
+   first one's and more, «بادية السخنة شرقي حمص» after «بادية حمص»). A figure
    equal to a total that rule 4 split into its attacks (a headline «مقتل 35» over «27 … و8»)
    is that total told again: it goes to the first part's ``repeats``, never an incident.
    7d. **Told again in one sentence.** Within one event (a run-on paragraph, a lead and the quote
@@ -898,6 +902,11 @@ def _place_words(slot: _Slot, sentences: list[_Sentence], text: str, folded: str
     loc, loc_sent, _ = _choose_location(slot, sentences, text, folded)
     if loc is None or loc_sent is None:
         return set()
+    return _location_words(loc, loc_sent, text, folded)
+
+
+def _location_words(loc: Entity, loc_sent: _Sentence, text: str, folded: str) -> set[str]:
+    """The place's words and its context's, without «ال»/«ريف»/«مدينة»…: what two tellings compare."""
     out = set()
     for e in [loc] + _location_chain(loc, loc_sent, text, folded):
         for w in words_in(text, folded, e.start, e.end):
@@ -939,8 +948,18 @@ def _drop_repeated_totals(slots: list[_Slot], all_figs: list[_Figure], text: str
     return out
 
 
+# Rule 7b: figures this large, told again exactly, are the same toll even where the two tellings
+# name different places («في ولاية لوغار» then «في منطقة بركي براك», a district of it).
+_DISTINCTIVE_FIGURE = 10
+
+
+def _distinctive(a: _Slot, common: set[str]) -> bool:
+    return all(a.figures[k].value is not None and a.figures[k].value >= _DISTINCTIVE_FIGURE for k in common)
+
+
 def _merge_repeats(slots: list[_Slot], sentences: list[_Sentence], text: str, folded: str) -> list[_Slot]:
-    """Rule 7b: the same figures told again (a headline and its lead) are one incident."""
+    """Rule 7b: the same figures told again (a headline and its lead, a quote) are one incident,
+    anchored at the first telling."""
     out: list[_Slot] = []
     places = {id(slot): _place_words(slot, sentences, text, folded) for slot in slots}
     for slot in slots:
@@ -958,7 +977,7 @@ def _merge_repeats(slots: list[_Slot], sentences: list[_Sentence], text: str, fo
                 ):
                     continue
                 theirs = places[id(cand)]
-                if mine and theirs and not mine & theirs:
+                if mine and theirs and not mine & theirs and not _distinctive(cand, common):
                     continue
                 target = cand
                 places[id(cand)] = theirs | mine
@@ -967,9 +986,13 @@ def _merge_repeats(slots: list[_Slot], sentences: list[_Sentence], text: str, fo
             out.append(slot)
             continue
         for label, f in slot.figures.items():
+            # The incident stays at the figure's first telling (where readers and annotators meet
+            # it, and what its own sentence says is what the gold incidents take); the later
+            # tellings are its repeats and fill in what the first does not say (_retold_sentences).
             if label in target.figures:
-                target.repeats.append(target.figures[label])
-            target.figures[label] = f
+                target.repeats.append(f)
+            else:
+                target.figures[label] = f
         target.absorb(slot)
         _join_groups(slots, slot.group, target.group)
     return out
@@ -1147,15 +1170,37 @@ def _choose_perpetrator(slot: _Slot, victim: Victim | None, source: Mention | No
     return None, False
 
 
+def _retold_sentences(slot: _Slot, first: _Sentence) -> list[_Sentence]:
+    """Sentences that tell the slot's figures again (rule 7b), in text order, after ``first``."""
+    out: list[_Sentence] = []
+    for f in sorted(slot.repeats, key=lambda f: f.start):
+        if f.sentence is not first and f.sentence not in out:
+            out.append(f.sentence)
+    return out
+
+
 def _choose_location(slot: _Slot, sentences: list[_Sentence], text: str, folded: str) -> tuple[Entity | None, _Sentence | None, bool]:
     own = slot.place()
     first = slot.first
+    retold = _retold_sentences(slot, first.sentence)
     if own is not None:
         owner = next(f.sentence for f in slot.figures.values() if f.place is own)
-        return _pair_cover(own, owner, text, folded), owner, False
-    loc = _event_location(first.sentence, text, folded)
+        loc, sent = _pair_cover(own, owner, text, folded), owner
+    else:
+        loc, sent = _event_location(first.sentence, text, folded), first.sentence
     if loc is not None:
-        return loc, first.sentence, False
+        # A later telling that names this place and more («في بادية السخنة شرقي حمص» after
+        # «في بادية حمص») has the most specific place.
+        mine = _location_words(loc, sent, text, folded)
+        for later in retold:
+            other = _event_location(later, text, folded)
+            if other is not None and mine < _location_words(other, later, text, folded):
+                return other, later, False
+        return loc, sent, False
+    for later in retold:
+        loc = _event_location(later, text, folded)
+        if loc is not None:
+            return loc, later, False
     for prev in reversed(sentences[max(0, first.sentence.index - _LOOKBACK_SENTENCES) : first.sentence.index]):
         loc = _event_location(prev, text, folded)
         if loc is not None:
@@ -1170,6 +1215,9 @@ def _choose_date(slot: _Slot, sentences: list[_Sentence]) -> tuple[Entity | None
             return f.own_date, False
     if first.sentence.dates:
         return _nearest(first.sentence.dates, first.start), False
+    for sent in _retold_sentences(slot, first.sentence):
+        if sent.dates:
+            return _nearest(sent.dates, sent.start), False
     for prev in reversed(sentences[: first.sentence.index]):
         if prev.dates:
             return prev.dates[-1], True

@@ -261,8 +261,8 @@ def test_headline_and_lead_telling_the_same_toll_are_one_incident():
                 ("ORG", "المرصد"), ("KILLED", "8", 2), ("ORG", "قوات النظام", 2), ("ORG", "تنظيم داعش"),
                 ("LOC", "بادية السخنة"), ("LOC", "شرقي حمص"), ("DATE", "يوم السبت"))
     lead = text.index("\n") + 1
-    assert inc.killed.span.start > lead  # the lead's figure, told with the details
-    assert [r["start"] for r in inc.extra["repeats"]] == [5]
+    assert inc.killed.span.start == 5  # the first telling; the lead's is a repeat
+    assert [r["start"] for r in inc.extra["repeats"]] == [text.index("8", lead)]
     assert (txt(inc.location), inc.date.resolved, txt(inc.source)) == ("بادية السخنة", "2019-05-11", "المرصد")
     assert inc.evidence.text == text
 
@@ -816,3 +816,20 @@ def test_an_update_keeps_the_repeats_of_its_sentence():
     incs = run(text, ("KILLED", "5"), ("KILLED", "9"), ("KILLED", "9", 2), ("LOC", "بغداد"))
     assert [val(i.killed) for i in incs] == [9]
     assert len(incs[0].extra.get("repeats", [])) == 1
+
+
+def test_a_large_toll_quoted_again_with_a_district_is_one_incident_at_its_first_telling():
+    # made-up: the lead names the province, the quote a district of it; 14 is no coincidence
+    text = ("قتل 14 جنديا في غارة على حاجز للجيش في ولاية لوغار أمس. "
+            "وقال حاكم منطقة بركي براك إن «النيران اندلعت في الحاجز وقتل 14 جنديا».")
+    [inc] = run(text, ("KILLED", "14"), ("LOC", "ولاية لوغار"), ("DATE", "أمس"), ("LOC", "بركي براك"),
+                ("KILLED", "14", 2))
+    assert inc.killed.span.start == text.index("14")
+    assert [r["start"] for r in inc.extra["repeats"]] == [text.rindex("14")]
+    assert txt(inc.location) == "ولاية لوغار"
+
+
+def test_small_equal_tolls_in_different_places_stay_two_incidents():
+    text = "قتل 3 مدنيين في قصف على مدينة حلب. وفي مدينة إدلب قتل 3 مدنيين في غارة."
+    incs = run(text, ("KILLED", "3"), ("LOC", "مدينة حلب"), ("LOC", "مدينة إدلب"), ("KILLED", "3", 2))
+    assert [txt(i.location) for i in incs] == ["مدينة حلب", "مدينة إدلب"]
