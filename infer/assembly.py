@@ -86,8 +86,9 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    themselves and differ («ضابطان اثنان وجنديان»). Applied before 7c, which it would otherwise
    trigger (equal tolls look like sides).
    7c. **Wounded of no side** (guideline rule 23): when one event's dead are split into incidents
-   by side, a wounded figure that names no side («وإصابة 7 آخرين») is an incident of its own in
-   that event (killed null, victim null), not a figure of the last side's incident.
+   by side in the wounded's own sentence, a wounded figure that names no side («وإصابة 7
+   آخرين») is an incident of its own in that event (killed null, victim null), not a figure of
+   the last side's incident.
 8. **Victim** (see ``actors.find_victim``): the named side after the figure (the ORG after
    «من»/«في صفوف», else the group noun phrase), else the people noun («مدنيا»), else the side
    named before it («قتلى قوات النظام»). A named victim wins over a people noun. When the
@@ -836,15 +837,19 @@ def _split_sideless_wounded(slots: list[_Slot]) -> list[_Slot]:
     """Rule 7c (guideline rule 23): when an event's dead are split by side («مقتل 12 من الأمن و3
     عمال وإصابة 7 آخرين»), wounded that name no side belong to neither: they become an incident
     of their own in the same event, not a figure of the last side's."""
-    killed_slots: dict[int, int] = {}
+    # The dead split by side in the wounded's own sentence: an event group can also gather
+    # later sentences («و21 مسلحا آخرين» continuing it), which split nothing here.
+    killed_slots: dict[tuple[int, int], int] = {}
     for slot in slots:
         if "KILLED" in slot.figures:
-            killed_slots[slot.group] = killed_slots.get(slot.group, 0) + 1
+            key = (slot.group, slot.figures["KILLED"].sentence.index)
+            killed_slots[key] = killed_slots.get(key, 0) + 1
     out: list[_Slot] = []
     for slot in slots:
         out.append(slot)
         wounded = slot.figures.get("WOUNDED")
-        if (wounded is None or "KILLED" not in slot.figures or killed_slots.get(slot.group, 0) < 2
+        if (wounded is None or "KILLED" not in slot.figures
+                or killed_slots.get((slot.group, wounded.sentence.index), 0) < 2
                 or wounded.victim is not None or wounded.role != "event"):
             continue
         del slot.figures["WOUNDED"]

@@ -833,3 +833,10 @@ def test_small_equal_tolls_in_different_places_stay_two_incidents():
     text = "قتل 3 مدنيين في قصف على مدينة حلب. وفي مدينة إدلب قتل 3 مدنيين في غارة."
     incs = run(text, ("KILLED", "3"), ("LOC", "مدينة حلب"), ("LOC", "مدينة إدلب"), ("KILLED", "3", 2))
     assert [txt(i.location) for i in incs] == ["مدينة حلب", "مدينة إدلب"]
+
+
+def test_wounded_stay_with_their_dead_when_the_event_continues_in_a_later_sentence():
+    # rule 7c splits off side-less wounded only where the dead are split by side in their own sentence
+    text = "قتل 18 مدنيا وأصيب 26 آخرون في قصف على ناحية هبهب. وقتل 21 مسلحا آخرين في الاشتباكات."
+    incs = run(text, ("KILLED", "18"), ("WOUNDED", "26"), ("LOC", "ناحية هبهب"), ("KILLED", "21"))
+    assert [(val(i.killed), val(i.wounded)) for i in incs] == [(18, 26), (21, None)]
