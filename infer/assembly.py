@@ -150,6 +150,11 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
     «في قضية تفجير المسجد الذي قتل فيه نحو 30») makes no incident, unless the reference is
     dated (then rule 15 decides by the date).
 
+21. **The state of casualties already told**: «أحد الجرحى خضع للجراحة», «أربعة من المصابين في
+    حالة خطرة», «ومن بين المصابين 11 رجل إطفاء», «20 جريحا ما زالوا في حالة حرجة» — a figure of
+    the wounded or dead («من الجرحى», «بين المصابين») or one that says how they are («في حالة
+    حرجة», «خرجوا من المستشفى») with no casualty verb before it in its clause makes no incident.
+
 ``Incident.extra`` keys (written next to the schema's fields by ``Incident.to_json``):
 ``event_group`` (int, always: equal numbers = one event), ``parts`` (subset counts),
 ``of_total`` (list of the totals a breakdown part belongs to), ``superseded`` (earlier tolls
@@ -277,6 +282,32 @@ _REFERENCE_TO_ATTACK = _cue(
 # Rule 18 (guideline rule 31): bodies found — «العثور على جثتي شرطيين», «انتشال 11 جثة».
 _BODY_NOUN = _cue(r"(?<!\w)(?:و|ب)?(?:ال)?(?:جثة|جثث|جثتي|جثتين|جثتا|جثمان|جثامين|رفات)(?!\w)")
 _FOUND = _cue(r"(?<!\w)(?:و|ف)?(?:عثر|عثرت|يعثر|العثور|عثور|انتشال|انتشلت|انتشل|اكتشاف|اكتشفت|وجدت|مرمية|ملقاة)(?!\w)")
+# Rule 21: the state of casualties already told.
+_OF_THE_CASUALTIES_AFTER = _cue(
+    r"^\s*(?:(?:\w+\s+)?(?:من|بين)\s+(?:ال)?|ال)(?:جرحى|مصابين|قتلى|ضحايا)(?!\w)"
+)
+_OF_THE_CASUALTIES_BEFORE = _cue(r"(?<!\w)(?:و)?(?:من\s+)?بين\s+(?:ال)?(?:جرحى|مصابين|مصابون|قتلى|ضحايا)\s+$")
+_STATE_AFTER = _cue(
+    r"^[^.!?؟،,]{0,40}?(?<!\w)(?:(?:في|ب)\s*(?:ال)?(?:حالة|حالات|وضع)\s+(?:\w+\s+)?(?:ال)?(?:حرجة|خطرة|خطيرة|حرج|خطر|مستقرة|صحية)"
+    r"|(?:حالتهم|حالاتهم|حالتها|حالته|حالتهما|حالاتهما|وضعهم|وضعه)\s+(?:ال)?(?:حرجة|خطرة|خطيرة|مستقرة)"
+    r"|خرجوا|غادروا|خرج|غادر|خضع|خضعوا|يخضع|يخضعون|ما\s+زالوا|مازالوا|لا\s+يزالون|ما\s+زال|لا\s+يزال|يتلقون|يتلقى)(?!\w)"
+)
+
+
+def _is_state_of_casualties(folded: str, f: "_Figure") -> bool:
+    """Rule 21: «أحد الجرحى خضع للجراحة», «أربعة من المصابين في حالة خطرة»."""
+    cs, ce = f.clause
+    if _NEW_CASUALTY_VERB.search(folded, cs, f.start):
+        return False
+    after = folded[f.end : ce]
+    # «العديد من الجرحى», «عشرات القتلى» are how vague tolls are told, not a part of one
+    return bool(
+        (f.quantity.qualifier != "vague" and _OF_THE_CASUALTIES_AFTER.match(after))
+        or _OF_THE_CASUALTIES_BEFORE.search(folded[cs : f.start])
+        or _STATE_AFTER.match(after)
+    )
+
+
 # Rule 19: an early toll of the same event («وكانت الحصيلة الأولى أشارت إلى سقوط تسعة»).
 _EARLY_TOLL = _cue(
     r"(?<!\w)(?:ال)?حصيلة\s+(?:\w+\s+){0,2}?(?:ال)?(?:أولية|اولية|أولى|اولى|سابقة|أولي|اولي)(?!\w)"
@@ -544,7 +575,8 @@ def _describe_figures(text: str, folded: str, sent: _Sentence) -> None:
         head = folded[cs : f.start]
         if _is_cumulative(folded, cs, ce) or (f.quantity.value or 0) >= _STATISTIC_FLOOR:
             f.role = "cumulative"
-        elif _is_not_armed(folded, sent) or _is_body_count(folded, f, cs, ce) or _is_reference(folded, sent, f):
+        elif (_is_not_armed(folded, sent) or _is_body_count(folded, f, cs, ce) or _is_reference(folded, sent, f)
+              or _is_state_of_casualties(folded, f)):
             f.role = "not_event"
         elif _EARLY_TOLL.search(head):
             f.role = "early"

@@ -840,3 +840,19 @@ def test_wounded_stay_with_their_dead_when_the_event_continues_in_a_later_senten
     text = "قتل 18 مدنيا وأصيب 26 آخرون في قصف على ناحية هبهب. وقتل 21 مسلحا آخرين في الاشتباكات."
     incs = run(text, ("KILLED", "18"), ("WOUNDED", "26"), ("LOC", "ناحية هبهب"), ("KILLED", "21"))
     assert [(val(i.killed), val(i.wounded)) for i in incs] == [(18, 26), (21, None)]
+
+
+@pytest.mark.parametrize("text, specs", [
+    ("أصيب سبعة أشخاص في الهجوم. وأوضح الطبيب أن أحد الجرحى خضع للجراحة.", [("WOUNDED", "سبعة"), ("WOUNDED", "أحد")]),
+    ("أصيب 25 شخصا في الانفجار. وأضاف المصدر أن عشرة مصابين خرجوا من المستشفى.", [("WOUNDED", "25"), ("WOUNDED", "عشرة")]),
+    ("أصيب 25 شخصا في الانفجار. وأكد البيان أن أربعة من المصابين في حالة خطيرة.", [("WOUNDED", "25"), ("WOUNDED", "أربعة")]),
+    ("أصيب 25 شخصا في الانفجار. ومن بين المصابين 11 رجل إطفاء.", [("WOUNDED", "25"), ("WOUNDED", "11")]),
+])
+def test_the_state_of_casualties_already_told_is_no_incident(text, specs):
+    assert [(val(i.killed), val(i.wounded)) for i in run(text, *specs)] == [(None, 25 if "25" in text else 7)]
+
+
+def test_a_vague_toll_of_the_wounded_is_still_a_toll():
+    text = "سقطت قذائف على البلدتين ما تسبب بمقتل شخص والعديد من الجرحى."
+    [inc] = run(text, ("KILLED", "شخص"), ("WOUNDED", "العديد"))
+    assert inc.wounded is not None and inc.wounded.quantity.qualifier == "vague"
