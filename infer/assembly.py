@@ -26,7 +26,9 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    الشهرية», «إحصائيات») and «منذ» with a year within six words («منذ أن … في 2013»)
    (guideline rules 4, 14, 31). And any figure of 500 or more: a toll that large is a statistic
    or a war's dead, not one attack (the largest single-incident figures in the gold train and dev
-   splits are 101 dead and 227 wounded).
+   splits are 101 dead and 227 wounded). Every figure of a sentence that reads like a report's
+   table («كانت بغداد الأكثر تضررا … تلتها ديالى ب 170 قتيلا», «شهد تموز الماضي مقتل 844»), and
+   «آخرون» told right after a cumulative figure («قتلوا خلال شهر يوليو فيما أصيب 492 آخرون»).
 4. **Breakdowns.** A figure T followed (in its sentence, or starting the next one) by two or
    more figures of the same label whose values add up exactly to T. When each part has its own
    place (or date), T is a total over several events («35 … 27 في ريف حمص … و8 في ريف دير
@@ -147,8 +149,9 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
     never its own incident; with no such incident it is an ordinary figure.
 20. **References to an earlier attack** (guideline rule 13): a figure in a clause that refers
     back to an attack the sentence is not about («في أعقاب هجوم مسلح على منتجع قتل فيه عشرات»,
-    «في قضية تفجير المسجد الذي قتل فيه نحو 30») makes no incident, unless the reference is
-    dated (then rule 15 decides by the date).
+    «في قضية تفجير المسجد الذي قتل فيه نحو 30», «بعد ثلاث سنوات على إطلاق النار الذي قتل فيه
+    12») makes no incident, unless the reference is dated (then rule 15 decides by the date);
+    nor does a figure told «back then» («وقتل حينها 14», «قتل آنذاك خمسة»).
 
 21. **The state of casualties already told**: «أحد الجرحى خضع للجراحة», «أربعة من المصابين في
     حالة خطرة», «ومن بين المصابين 11 رجل إطفاء», «20 جريحا ما زالوا في حالة حرجة» — a figure of
@@ -260,6 +263,12 @@ _CUMULATIVE_MORE = _cue(
     r"|(?<!\w)(?:ال|وال|بال)?(?:إحصائيات|احصائيات|إحصائية|احصائية|إحصاءات|احصاءات)(?!\w)"
     r"|(?<!\w)منذ\s+(?:\S+\s+){0,6}?\d{4}(?!\d)"
 )
+# A report's tables, for the whole sentence: «كانت بغداد الأكثر تضررا حيث سجلت سقوط 335 قتيلا
+# … تلتها ديالى ب 170 قتيلا», «شهد تموز الماضي مقتل 844 مدنيا».
+_STATISTICS_TABLE = _cue(
+    r"(?<!\w)(?:ال)?(?:أكثر|اكثر)\s+تضررا(?!\w)"
+    rf"|(?<!\w)(?:و)?شهد\s+(?:شهر\s+)?(?:{_MONTH_WORDS})(?!\w)"
+)
 # Rule 17: casualties of accidents, disasters and disease (guideline rule 10) — a sentence
 # that names one of these and no armed violence («لقوا حتفهم في حادث غرق مركب»).
 _ACCIDENT = _cue(
@@ -276,9 +285,12 @@ _ARMED = _cue(
 # Rule 20: a figure in a relative clause about an earlier attack the sentence refers to
 # («في أعقاب هجوم مسلح على منتجع قتل فيه عشرات», «في قضية تفجير المسجد الذي قتل فيه 30»).
 _REFERENCE_TO_ATTACK = _cue(
-    r"(?<!\w)(?:و|ف)?(?:في\s+)?(?:أعقاب|اعقاب|عقب|إثر|اثر|خلفية|قضية|محاكمة|ذكرى|بذكرى|التحقيق\s+في|التحقيقات\s+في)(?!\w)"
+    r"(?<!\w)(?:و|ف)?(?:في\s+)?(?:أعقاب|اعقاب|عقب|إثر|اثر|خلفية|قضية|محاكمة|ذكرى|بذكرى|التحقيق\s+في|التحقيقات\s+في"
+    r"|بعد\s+(?:\w+\s+){1,3}?(?:سنوات|أعوام|سنة|عام|أشهر|شهور|شهر|أسابيع)(?:\s+\w+)?\s+(?:على|من))(?!\w)"
     r"[^.!?؟]*?(?<!\w)(?:الذي|التي|والذي|والتي|قتل\s+فيه|قتل\s+فيها|قتلت\s+فيه)(?!\w)[^.!?؟]*$"
 )
+# Rule 20: «وقتل حينها 14», «قتل آنذاك خمسة»: the toll of an earlier event the article recalls.
+_BACK_THEN = _cue(r"(?<!\w)(?:و)?(?:حينها|حينذاك|آنذاك|انذاك|وقتها|وقتذاك|يومها|يومذاك|في\s+حينه)(?!\w)")
 # Rule 18 (guideline rule 31): bodies found — «العثور على جثتي شرطيين», «انتشال 11 جثة».
 _BODY_NOUN = _cue(r"(?<!\w)(?:و|ب)?(?:ال)?(?:جثة|جثث|جثتي|جثتين|جثتا|جثمان|جثامين|رفات)(?!\w)")
 _FOUND = _cue(r"(?<!\w)(?:و|ف)?(?:عثر|عثرت|يعثر|العثور|عثور|انتشال|انتشلت|انتشل|اكتشاف|اكتشفت|وجدت|مرمية|ملقاة)(?!\w)")
@@ -552,6 +564,8 @@ def _is_body_count(folded: str, f: "_Figure", cs: int, ce: int) -> bool:
 def _is_reference(folded: str, sent: _Sentence, f: "_Figure") -> bool:
     """Rule 20: the figure tells the toll of an earlier attack the sentence refers to. A dated
     reference («على خلفية الاعتداء الذي أوقع الثلاثاء 32 قتيلاً») is left to the date rules."""
+    if _BACK_THEN.search(folded, *f.clause):
+        return True
     m = _REFERENCE_TO_ATTACK.search(folded, sent.start, f.start)
     if m is None:
         return False
@@ -568,12 +582,13 @@ def _first_entity(entities: Sequence[Entity], label: str, start: int, end: int) 
 def _describe_figures(text: str, folded: str, sent: _Sentence) -> None:
     """Role cues, victim and own place/date of each figure of the sentence."""
     figs = sent.figures
+    table = bool(figs) and _STATISTICS_TABLE.search(folded, sent.start, sent.end) is not None
     for k, f in enumerate(figs):
         cs, ce = f.clause
         nxt = figs[k + 1].start if k + 1 < len(figs) else sent.end
         limit = min(nxt, ce) if nxt > f.end else ce
         head = folded[cs : f.start]
-        if _is_cumulative(folded, cs, ce) or (f.quantity.value or 0) >= _STATISTIC_FLOOR:
+        if table or _is_cumulative(folded, cs, ce) or (f.quantity.value or 0) >= _STATISTIC_FLOOR:
             f.role = "cumulative"
         elif (_is_not_armed(folded, sent) or _is_body_count(folded, f, cs, ce) or _is_reference(folded, sent, f)
               or _is_state_of_casualties(folded, f)):
@@ -586,6 +601,8 @@ def _describe_figures(text: str, folded: str, sent: _Sentence) -> None:
               or _is_listed_part(folded, sent, f)):
             f.role = "part"
         f.others = bool(_OTHERS_AFTER.match(folded[f.end : sent.end]))
+        if f.others and k > 0 and figs[k - 1].role == "cumulative":
+            f.role = "cumulative"  # «قتلوا خلال شهر يوليو فيما أصيب 492 آخرون»
         f.victim = find_victim(text, folded, f.entity, (cs, ce), limit, sent.entities)
         f.place = _first_entity(sent.entities, "LOC", f.end, max(f.end, limit))
         f.own_date = _first_entity(sent.entities, "DATE", f.end, max(f.end, limit))

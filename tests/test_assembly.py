@@ -856,3 +856,22 @@ def test_a_vague_toll_of_the_wounded_is_still_a_toll():
     text = "سقطت قذائف على البلدتين ما تسبب بمقتل شخص والعديد من الجرحى."
     [inc] = run(text, ("KILLED", "شخص"), ("WOUNDED", "العديد"))
     assert inc.wounded is not None and inc.wounded.quantity.qualifier == "vague"
+
+
+@pytest.mark.parametrize("text, specs", [
+    # made-up: an earlier attack recalled, «back then»
+    ("قتل 5 مسلحين في عملية أمنية أمس. وكان أحدهم قد قاد هجوما على العاصمة في 2014، وقتل حينها 14 شرطيا.",
+     [("KILLED", "5"), ("KILLED", "14", 2)]),
+    ("قتل 5 أشخاص في إطلاق نار في مدينة لافاييت أمس. ووقع الحادث بعد ثلاث سنوات تقريبا على إطلاق النار الذي شهدته دار للسينما وقتل فيه 12 شخصا.",
+     [("KILLED", "5"), ("LOC", "مدينة لافاييت"), ("KILLED", "12")]),
+])
+def test_the_toll_of_an_earlier_event_recalled_is_no_incident(text, specs):
+    assert [val(i.killed) for i in run(text, *specs)] == [5]
+
+
+def test_a_statistics_table_and_its_others_are_cumulative():
+    text = ("وقالت البعثة إن 600 شخص قتلوا خلال شهر يوليو فيما أصيب 492 آخرون. "
+            "وكانت محافظة بغداد الأكثر تضررا حيث سجلت سقوط 335 قتيلا و756 جريحا تلتها محافظة ديالى ب 170 قتيلا و284 جريحا.")
+    specs = [("KILLED", "600"), ("WOUNDED", "492"), ("LOC", "محافظة بغداد"), ("KILLED", "335"), ("WOUNDED", "756"),
+             ("LOC", "محافظة ديالى"), ("KILLED", "170"), ("WOUNDED", "284")]
+    assert run(text, *specs) == []
