@@ -27,7 +27,10 @@ came from such numbers):
   آخرون», «نشر نحو ألف جندي», «استسلم عشرات»: the nearest verb before the number is one of
   these and no casualty word follows it; or, with no cue before, the verb after the counted
   phrase is («العشرات من الحوثيين سلموا أنفسهم»);
-- things: the word after the number names a thing («تدمير 13 منزلاً», «12053 غارة»).
+- things: the word after the number names a thing («تدمير 13 منزلاً», «12053 غارة»);
+- speakers: «وقال ضابط في الشرطة إن …»;
+- attackers: the count is the subject of an attack, right after its verb («نفذتهما فتاتان»,
+  «فتح خمسة عناصر النار») or before it («نحو مئة مقاتل هاجموا»), and no casualty word follows.
 """
 
 from __future__ import annotations
@@ -257,6 +260,27 @@ def is_speaker(a: _Around) -> bool:
             and a.inside[0].key in _SPEAKER_NOUNS)
 
 
+# The count right after one of these verbs is who attacked (VSO: «هجومين نفذتهما فتاتان»).
+_ATTACK_BEFORE = _keys(
+    "نفذ نفذه نفذها نفذته نفذتها نفذهما نفذتهما شن شنه شنها شنته شنتها هاجم هاجمت فتح فتحت اقتحم "
+    "اقتحمت يقودها يقوده فجر فجرها فجره"
+)
+# … or right after the counted phrase (SVO: «نحو مئة مقاتل من طالبان هاجموا»).
+_ATTACK_AFTER = _keys("هاجموا هاجما هاجمتا فتحوا اقتحموا شنوا نفذوا فجروا يهاجمون تسللوا")
+
+
+def is_attacker(a: _Around) -> bool:
+    """The count is the attackers, not casualties: right after an attack verb, or followed within
+    five words by one with no casualty word before it; never with a casualty word right after."""
+    if any(_kind_of(w, nouns_only=False) is not None for w in a.after[:_VERB_AFTER]):
+        return False
+    if a.before and a.before[-1].key in _ATTACK_BEFORE:
+        return True
+    # «قتل 4 جنود هاجموا موقعا»: attackers who were killed are casualties
+    return (not any(_kind_of(w, nouns_only=False) is not None for w in a.before)
+            and any(w.key in _ATTACK_AFTER for w in a.after[:5]))
+
+
 def is_not_casualty(a: _Around) -> bool:
     """The nearest cue before the number (back to the floor) counts people arrested, captured,
     deployed…, and no casualty word follows the number."""
@@ -287,7 +311,8 @@ def _read(text: str, entities: Sequence[Entity], relabel: bool, drop: bool) -> l
             if relabel and (kind := _kind(text, folded, a)) is not None and kind != e.label:
                 e = replace(e, label=kind)
             previous = e
-            if drop and (is_mixed_total(a) or counts_things(a) or is_not_casualty(a) or is_speaker(a)):
+            if drop and (is_mixed_total(a) or counts_things(a) or is_not_casualty(a) or is_speaker(a)
+                         or is_attacker(a)):
                 continue
         out.append(e)
     return out
