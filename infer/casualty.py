@@ -24,8 +24,9 @@ came from such numbers):
 - mixed totals «سقط عشرات القتلى والجرحى», «20 بين قتيل وجريح» (guideline rule 11: no
   KILLED/WOUNDED span);
 - people arrested, captured, deployed, released, present… «اعتقلت 15 فلسطينيا», «أسر 10
-  آخرون», «نشر نحو ألف جندي», «استسلم عشرات»: the nearest verb before the number is one of
-  these and no casualty word follows it; or, with no cue before, the verb after the counted
+  آخرون», «نشر نحو ألف جندي», «استسلم عشرات», «والمتهم بها 29 شخصا»: the nearest verb before
+  the number is one of these and no casualty word follows it in its clause («أسر ستة وقتل 15»
+  counts six captured); or, with no cue before, the verb after the counted
   phrase is («العشرات من الحوثيين سلموا أنفسهم»);
 - things: the word after the number names a thing («تدمير 13 منزلاً», «12053 غارة»);
 - speakers: «وقال ضابط في الشرطة إن …»;
@@ -213,7 +214,7 @@ _NOT_CASUALTY = _keys(
     "استسلم استسلمت استسلام نشر نشرت بنشر انتشار تمتلك يمتلك تملك متنها إطلاق سراح الإفراج أفرج أفرجت "
     "يضم تضم تتكون يتكون حضور سيحضرون يحضر شارك شاركت يشارك مشاركة تجنيد جندت إرسال أرسلت أرسل "
     "تخريج تخرج اختطاف اختطف اختطفت خطف خطفت إجلاء أجلت ترحيل رحلت تدمير دمرت دمر إحراق أحرقت "
-    "إسقاط أسقطت إطلاق أطلقت"
+    "إسقاط أسقطت إطلاق أطلقت المتهم المتهمين متهم متهمين"
 )
 # The counted word after the number is a thing, not people («تدمير 13 منزلاً», «12053 غارة»).
 _THING_NOUNS = _keys(
@@ -283,8 +284,13 @@ def is_attacker(a: _Around) -> bool:
 
 def is_not_casualty(a: _Around) -> bool:
     """The nearest cue before the number (back to the floor) counts people arrested, captured,
-    deployed…, and no casualty word follows the number."""
-    after = a.after[:_VERB_AFTER]
+    deployed…, and no casualty word follows the number (before the next clause: «أسر ستة وقتل
+    15» counts six captured)."""
+    after = []
+    for w in a.after[:_VERB_AFTER]:
+        if _opens_clause(w):
+            break
+        after.append(w)
     if any(_kind_of(w, nouns_only=False) is not None for w in after):
         return False
     for w in reversed(a.before):
