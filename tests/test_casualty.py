@@ -171,3 +171,16 @@ def test_words_that_merely_start_like_a_conjunction_do_not_end_the_phrase():
     assert counts("أعلنت الوزارة سقوط 20 فلسطينيا جرحى في المواجهات.", ("KILLED", "20")) == [("WOUNDED", "20")]
     assert counts("قتل 3 فلسطينيين وأصيب 20 آخرون.", ("WOUNDED", "3"), ("KILLED", "20")) == \
         [("KILLED", "3"), ("WOUNDED", "20")]
+
+
+def _with_score(text: str, quote: str, score: float) -> list[str]:
+    norm = normalize(text).text
+    i = norm.find(quote)
+    return [e.text for e in drop_non_casualties(norm, [Entity("KILLED", Span(i, i + len(quote), quote, score))])]
+
+
+def test_an_unsure_count_with_no_casualty_word_near_is_dropped():
+    text = "بقي عشرون مقاتلا متحصنين في الفندق، وخمسة آخرين في بناية سكنية في المدينة."
+    assert _with_score(text, "وخمسة", 0.5) == []
+    assert _with_score(text, "وخمسة", 0.9) == ["وخمسة"]  # the model is sure: its word stands
+    assert _with_score("قتل خمسة أشخاص في الهجوم.", "خمسة", 0.5) == ["خمسة"]  # a casualty word is near
