@@ -158,6 +158,12 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
     the wounded or dead («من الجرحى», «بين المصابين») or one that says how they are («في حالة
     حرجة», «خرجوا من المستشفى») with no casualty verb before it in its clause makes no incident.
 
+22. **Tolls of several attacks** (the issue's «totals over several attacks are not new
+    incidents»): a figure whose clause tells several attacks («في سلسلة تفجيرات», «تعرضت لثلاثة
+    اعتداءات أوقعت 44», «تفجيرات في أنحاء العراق أدت إلى مقتل 32») makes no incident of its own,
+    unless one attack is named between that and the figure («عدة هجمات من بينها الهجوم الذي أوقع
+    32»). The attacks told one by one make the incidents.
+
 ``Incident.extra`` keys (written next to the schema's fields by ``Incident.to_json``):
 ``event_group`` (int, always: equal numbers = one event), ``parts`` (subset counts),
 ``of_total`` (list of the totals a breakdown part belongs to), ``superseded`` (earlier tolls
@@ -295,6 +301,26 @@ _BACK_THEN = _cue(r"(?<!\w)(?:و)?(?:حينها|حينذاك|آنذاك|انذا
 # Rule 18 (guideline rule 31): bodies found — «العثور على جثتي شرطيين», «انتشال 11 جثة».
 _BODY_NOUN = _cue(r"(?<!\w)(?:و|ب)?(?:ال)?(?:جثة|جثث|جثتي|جثتين|جثتا|جثمان|جثامين|رفات)(?!\w)")
 _FOUND = _cue(r"(?<!\w)(?:و|ف)?(?:عثر|عثرت|يعثر|العثور|عثور|انتشال|انتشلت|انتشل|اكتشاف|اكتشفت|وجدت|مرمية|ملقاة)(?!\w)")
+# Rule 22: a toll over several attacks («في سلسلة تفجيرات», «تفجيرات في أنحاء العراق أدت إلى
+# مقتل 32», «تعرضت لثلاثة اعتداءات أوقعت 44»): a total, not one incident.
+_SEVERAL_ATTACKS = _cue(
+    r"(?<!\w)(?:و|ف|ب|ل)?(?:سلسلة|موجة)\s+(?:من\s+)?(?:ال)?(?:تفجيرات|هجمات|انفجارات|اعتداءات)(?!\w)"
+    r"|(?<!\w)(?:ل|ب)?(?:\d+|ثلاث|ثلاثة|أربع|أربعة|خمس|خمسة|ست|ستة|سبع|سبعة|عدة)\s+(?:ال)?(?:تفجيرات|هجمات|انفجارات|اعتداءات)(?!\w)"
+    r"|(?<!\w)(?:ال)?(?:تفجيرات|هجمات|اعتداءات)\s+(?:متفرقة\s+)?(?:في|ب)\s+(?:أنحاء|انحاء|مناطق|مختلف|عدة)(?!\w)"
+)
+# «عدة هجمات من بينها الهجوم الذي أوقع 32 قتيلا»: one attack of them, named after the cue.
+_ONE_ATTACK = _cue(r"(?<!\w)(?:ال)?(?:هجوم|تفجير|انفجار|اعتداء|الهجوم|التفجير|الانفجار|الاعتداء)(?!\w)")
+
+
+def _is_total_of_attacks(folded: str, f: "_Figure") -> bool:
+    """Rule 22: the figure's clause tells a toll of several attacks, and no single attack is
+    named between that cue and the figure."""
+    cs, ce = f.clause
+    for m in _SEVERAL_ATTACKS.finditer(folded, cs, ce):
+        between = (m.end(), f.start) if m.end() <= f.start else (f.end, m.start())
+        if between[0] <= between[1] and not _ONE_ATTACK.search(folded, *between):
+            return True
+    return False
 # Rule 21: the state of casualties already told.
 _OF_THE_CASUALTIES_AFTER = _cue(
     r"^\s*(?:(?:\w+\s+)?(?:من|بين)\s+(?:ال)?|ال)(?:جرحى|مصابين|قتلى|ضحايا)(?!\w)"
@@ -592,7 +618,7 @@ def _describe_figures(text: str, folded: str, sent: _Sentence) -> None:
         if table or _is_cumulative(folded, cs, ce) or (f.quantity.value or 0) >= _STATISTIC_FLOOR:
             f.role = "cumulative"
         elif (_is_not_armed(folded, sent) or _is_body_count(folded, f, cs, ce) or _is_reference(folded, sent, f)
-              or _is_state_of_casualties(folded, f)):
+              or _is_state_of_casualties(folded, f) or _is_total_of_attacks(folded, f)):
             f.role = "not_event"
         elif _EARLY_TOLL.search(head):
             f.role = "early"

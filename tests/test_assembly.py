@@ -875,3 +875,16 @@ def test_a_statistics_table_and_its_others_are_cumulative():
     specs = [("KILLED", "600"), ("WOUNDED", "492"), ("LOC", "محافظة بغداد"), ("KILLED", "335"), ("WOUNDED", "756"),
              ("LOC", "محافظة ديالى"), ("KILLED", "170"), ("WOUNDED", "284")]
     assert run(text, *specs) == []
+
+
+def test_a_toll_of_several_attacks_is_no_incident_but_its_attacks_are():
+    text = ("قتل 30 شخصا على الأقل في سلسلة تفجيرات استهدفت مناطق مختلفة أمس. "
+            "وقتل 8 أشخاص وأصيب 16 عندما انفجرت سيارة ملغومة في بلدة مندلي.")
+    incs = run(text, ("KILLED", "30"), ("KILLED", "8"), ("WOUNDED", "16"), ("LOC", "بلدة مندلي"))
+    assert [(val(i.killed), val(i.wounded)) for i in incs] == [(8, 16)]
+
+
+def test_one_attack_named_among_several_keeps_its_toll():
+    text = "شهدت البلاد عدة هجمات دامية من بينها الهجوم الذي أوقع الثلاثاء 32 قتيلا في سوروتش."
+    [inc] = run(text, ("KILLED", "32"), ("LOC", "سوروتش"), ("DATE", "الثلاثاء"))
+    assert val(inc.killed) == 32
