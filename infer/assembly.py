@@ -108,6 +108,10 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    Place words include administrative heads («قضاء», «ناحية», «ولاية», «بلدتي»…).
    9b. **Two places** joined by «و» («بلدتي الفوعة وكفريا في محافظة إدلب»): the event's place
    is the smallest place named around the pair (guideline rule 21), else the first of them.
+   9c. **Country first, town later**: when that place is a country or a wide region («شمال
+   الكاميرون», «في العراق», «سيناء»), the first specific place of one of the next three sentences
+   that refers to the attack again («ووقع التفجيران في مدينة مروة», «وأسفر الهجوم الذي وقع في
+   بلدة طوز خورماتو») is the event's place.
 10. **Date**: the DATE of the sentence nearest to the figure, else the nearest DATE before it
     in the article. Not event dates: DATEs after «منذ» (periods) and the date of the report
     («أفاد المرصد اليوم الإثنين بمقتل …»: a DATE between a reporting verb and its source, or
@@ -980,7 +984,9 @@ _GENERIC_PLACE_WORDS = frozenset(
 
 
 def _place_words(slot: _Slot, sentences: list[_Sentence], text: str, folded: str) -> set[str]:
-    loc, loc_sent, _ = _choose_location(slot, sentences, text, folded)
+    # the places the tellings themselves name (rule 9c's look-ahead would make every telling of
+    # an attack in a country meet its later, specific place)
+    loc, loc_sent, _ = _choose_location(slot, sentences, text, folded, look_ahead=False)
     if loc is None or loc_sent is None:
         return set()
     return _location_words(loc, loc_sent, text, folded)
@@ -1251,6 +1257,46 @@ def _choose_perpetrator(slot: _Slot, victim: Victim | None, source: Mention | No
     return None, False
 
 
+# Rule 9c: countries and wide regions — a place this coarse gives way to a specific one that a
+# following sentence names for the same attack («شمال الكاميرون» … «ووقع الهجوم في بلدة مروة»).
+_COARSE_PLACES = frozenset(fold_letters(w) for w in (
+    "العراق سوريا سورية اليمن أفغانستان الكاميرون نيجيريا تركيا مصر ليبيا الصومال لبنان باكستان "
+    "الهند تونس الجزائر المغرب السودان فلسطين إسرائيل الأردن السعودية إيران مالي تشاد النيجر كينيا "
+    "أمريكا أميركا روسيا أوكرانيا فرنسا سيناء البلاد"
+).split()) | frozenset(fold_letters(w) for w in ("الولايات المتحدة", "الضفة الغربية", "قطاع غزة"))
+_DIRECTIONS = frozenset(fold_letters(w) for w in "شمال جنوب شرق غرب وسط شمالي جنوبي شرقي غربي أقصى".split())
+_FOLLOWING_SENTENCES = 3
+# The attack told before, referred to again («ووقع التفجيران في مدينة مروة», «الهجوم الذي وقع في …»).
+_THE_ATTACK = _cue(
+    r"(?<!\w)(?:و|ف)?(?:ب|ل)?(?:ال|لل)(?:هجوم|هجومين|هجومان|هجمات|تفجير|تفجيران|تفجيرين|تفجيرات|انفجار|انفجاران|"
+    r"انفجارين|غارة|غارات|قصف|حادث|حادثة|اعتداء|كمين|اشتباكات|معارك|عملية)(?!\w)"
+)
+
+
+def _is_coarse(loc: Entity, folded: str) -> bool:
+    words = []
+    for w in folded[loc.start : loc.end].split():
+        for p in ("وب", "ب", "و", "ل"):
+            if w.startswith(p) and (w[len(p):] in _COARSE_PLACES or w[len(p):] in _DIRECTIONS):
+                w = w[len(p):]
+                break
+        if w not in _DIRECTIONS:
+            words.append(w)
+    key = " ".join(words)
+    return key in _COARSE_PLACES or ("ال" + key) in _COARSE_PLACES or key.removeprefix("ال") in _COARSE_PLACES
+
+
+def _specific_place_after(sent: _Sentence, sentences: list[_Sentence], text: str, folded: str) -> tuple[Entity, _Sentence] | None:
+    """Rule 9c: the first specific place of a following sentence that refers back to the attack."""
+    for later in sentences[sent.index + 1 : sent.index + 1 + _FOLLOWING_SENTENCES]:
+        if not _THE_ATTACK.search(folded, later.start, later.end):
+            continue
+        loc = _event_location(later, text, folded)
+        if loc is not None and not _is_coarse(loc, folded):
+            return loc, later
+    return None
+
+
 def _retold_sentences(slot: _Slot, first: _Sentence) -> list[_Sentence]:
     """Sentences that tell the slot's figures again (rule 7b), in text order, after ``first``."""
     out: list[_Sentence] = []
@@ -1260,7 +1306,8 @@ def _retold_sentences(slot: _Slot, first: _Sentence) -> list[_Sentence]:
     return out
 
 
-def _choose_location(slot: _Slot, sentences: list[_Sentence], text: str, folded: str) -> tuple[Entity | None, _Sentence | None, bool]:
+def _choose_location(slot: _Slot, sentences: list[_Sentence], text: str, folded: str,
+                     look_ahead: bool = True) -> tuple[Entity | None, _Sentence | None, bool]:
     own = slot.place()
     first = slot.first
     retold = _retold_sentences(slot, first.sentence)
@@ -1277,6 +1324,10 @@ def _choose_location(slot: _Slot, sentences: list[_Sentence], text: str, folded:
             other = _event_location(later, text, folded)
             if other is not None and mine < _location_words(other, later, text, folded):
                 return other, later, False
+        if look_ahead and _is_coarse(loc, folded):
+            found = _specific_place_after(sent, sentences, text, folded)
+            if found is not None:
+                return found[0], found[1], False
         return loc, sent, False
     for later in retold:
         loc = _event_location(later, text, folded)

@@ -888,3 +888,16 @@ def test_one_attack_named_among_several_keeps_its_toll():
     text = "شهدت البلاد عدة هجمات دامية من بينها الهجوم الذي أوقع الثلاثاء 32 قتيلا في سوروتش."
     [inc] = run(text, ("KILLED", "32"), ("LOC", "سوروتش"), ("DATE", "الثلاثاء"))
     assert val(inc.killed) == 32
+
+
+def test_a_country_gives_way_to_the_town_named_for_the_attack_later():
+    text = ("لقي 20 شخصا حتفهم في شمال الكاميرون في تفجيرين انتحاريين. "
+            "ووقع التفجيران في سوق مكتظ في مدينة مروة عاصمة المنطقة.")
+    [inc] = run(text, ("KILLED", "20"), ("LOC", "شمال الكاميرون"), ("LOC", "مدينة مروة"))
+    assert txt(inc.location) == "مدينة مروة"
+
+
+def test_a_town_is_not_replaced_by_a_place_named_later():
+    text = "قتل 5 أشخاص في قصف على بلدة سراقب. ووقع القصف قرب مدينة إدلب."
+    [inc] = run(text, ("KILLED", "5"), ("LOC", "بلدة سراقب"), ("LOC", "مدينة إدلب"))
+    assert txt(inc.location) == "بلدة سراقب"
