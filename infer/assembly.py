@@ -118,8 +118,9 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
     right after the source; guideline rule 19). Resolved with ``resolve_date`` against the
     article date.
 11. **Source**: the reporting name (``actors.find_sources``) nearest before the figure in its
-    sentence, else the first one after it in the sentence, else the paragraph's first, else the
-    article's first (its main attribution). A perpetrator's claim channel («وكالة أعماق») is
+    sentence, else the first one after it in the sentence, else one of a sentence that tells the
+    figure again (rule 7b), else the nearest one before it in its paragraph; figures the article tells with no attribution have none (guideline: the outlet's
+    own reporting → null). A perpetrator's claim channel («وكالة أعماق») is
     a source like any other.
 12. **Perpetrator**: the attacker named by a cue in the sentence (``actors.find_perpetrators``)
     nearest to the figure, never the victim (by ``actor_key``: «تنظيم داعش» is not the
@@ -1217,11 +1218,15 @@ def _choose_source(slot: _Slot, sentences: list[_Sentence]) -> tuple[Mention | N
         return before[-1], False
     if sent.sources:
         return sent.sources[0], False
-    para = [m for s in sentences if s.paragraph == sent.paragraph for m in s.sources]
-    if para:
-        return para[0], True
-    article = [m for s in sentences for m in s.sources]
-    return (article[0], True) if article else (None, False)
+    for later in _retold_sentences(slot, sent):  # the lead that tells a headline's toll again
+        if later.sources:
+            return later.sources[0], False
+    # Else the nearest attribution before it in its paragraph: a report's later sentences go on
+    # in its voice, while an attribution further on, or another paragraph's, is someone else's
+    # (on the gold train split, source F1 40.6 → 46.6 against taking the paragraph's or the
+    # article's first attribution).
+    earlier = [m for s in sentences[: sent.index] if s.paragraph == sent.paragraph for m in s.sources]
+    return (earlier[-1], True) if earlier else (None, False)
 
 
 def _choose_perpetrator(slot: _Slot, victim: Victim | None, source: Mention | None, sentences: list[_Sentence],

@@ -901,3 +901,13 @@ def test_a_town_is_not_replaced_by_a_place_named_later():
     text = "قتل 5 أشخاص في قصف على بلدة سراقب. ووقع القصف قرب مدينة إدلب."
     [inc] = run(text, ("KILLED", "5"), ("LOC", "بلدة سراقب"), ("LOC", "مدينة إدلب"))
     assert txt(inc.location) == "بلدة سراقب"
+
+
+def test_a_source_is_inherited_only_from_earlier_in_its_paragraph():
+    text = ("قتل 5 أشخاص في قصف على بلدة سراقب أمس.\n"
+            "وأفاد المرصد السوري بأن الطائرات قصفت مدينة إدلب.")
+    [inc] = run(text, ("KILLED", "5"), ("LOC", "بلدة سراقب"), ("ORG", "المرصد السوري"), ("LOC", "مدينة إدلب"))
+    assert inc.source is None  # the outlet's own report; the observatory speaks of something else
+    text = "وأفاد المرصد السوري بأن الطائرات قصفت مدينة إدلب. وقتل 5 أشخاص في قصف على بلدة سراقب أمس."
+    [inc] = run(text, ("ORG", "المرصد السوري"), ("LOC", "مدينة إدلب"), ("KILLED", "5"), ("LOC", "بلدة سراقب"))
+    assert txt(inc.source) == "المرصد السوري" and "source" in inc.extra["inherited"]
