@@ -112,8 +112,9 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    الكاميرون», «في العراق», «سيناء»), the first specific place of one of the next three sentences
    that refers to the attack again («ووقع التفجيران في مدينة مروة», «وأسفر الهجوم الذي وقع في
    بلدة طوز خورماتو») is the event's place.
-10. **Date**: the DATE of the sentence nearest to the figure, else the nearest DATE before it
-    in the article. Not event dates: DATEs after «منذ» (periods) and the date of the report
+10. **Date**: the DATE of the sentence nearest to the figure, else one of a sentence telling the
+    figure again (rule 7b), else the first DATE of the nearest dated sentence among the three
+    before it. Not event dates: DATEs after «منذ» (periods) and the date of the report
     («أفاد المرصد اليوم الإثنين بمقتل …»: a DATE between a reporting verb and its source, or
     right after the source; guideline rule 19). Resolved with ``resolve_date`` against the
     article date.
@@ -1355,9 +1356,12 @@ def _choose_date(slot: _Slot, sentences: list[_Sentence]) -> tuple[Entity | None
     for sent in _retold_sentences(slot, first.sentence):
         if sent.dates:
             return _nearest(sent.dates, sent.start), False
-    for prev in reversed(sentences[: first.sentence.index]):
+    # Else the first date of the nearest dated sentence among the three before it: an event's
+    # date comes early in its sentence (later ones date reports and reactions), and an article's
+    # opening date does not reach its far paragraphs (train date F1 52.1 → 53.7, dev 55.0 → 61.0).
+    for prev in reversed(sentences[max(0, first.sentence.index - _LOOKBACK_SENTENCES) : first.sentence.index]):
         if prev.dates:
-            return prev.dates[-1], True
+            return prev.dates[0], True
     return None, False
 
 

@@ -914,3 +914,13 @@ def test_a_source_is_inherited_only_from_earlier_in_its_paragraph():
     text = "وأفاد المرصد السوري بأن الطائرات قصفت مدينة إدلب. وقتل 5 أشخاص في قصف على بلدة سراقب أمس."
     [inc] = run(text, ("ORG", "المرصد السوري"), ("LOC", "مدينة إدلب"), ("KILLED", "5"), ("LOC", "بلدة سراقب"))
     assert txt(inc.source) == "المرصد السوري" and "source" in inc.extra["inherited"]
+
+
+def test_an_inherited_date_is_the_first_of_a_near_sentence():
+    text = ("شن الطيران غارات على ريف إدلب يوم السبت، حسبما أفاد المرصد اليوم الإثنين. "
+            "وقتل 5 مدنيين في القصف.")
+    [inc] = run(text, ("DATE", "يوم السبت"), ("DATE", "اليوم الإثنين"), ("KILLED", "5"))
+    assert txt(inc.date.span) == "يوم السبت" and "date" in inc.extra["inherited"]
+    far = "وقع هجوم على ريف إدلب يوم السبت. " + "وتواصلت المعارك في المنطقة. " * 3 + "وقتل 5 مدنيين في القصف."
+    [inc] = run(far, ("DATE", "يوم السبت"), ("KILLED", "5"))
+    assert inc.date is None
