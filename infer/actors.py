@@ -278,8 +278,9 @@ def find_victim(text: str, folded: str, count: Entity, clause: tuple[int, int], 
     before = _victim_before(text, folded, count, clause, entities)
     if before is not None:
         return before
-    kind = _people_kind(folded[count.start:count.end].split()[-1]) if folded[count.start:count.end].split() else None
-    if kind is not None:  # a dual that names people: «ضابطان», «عنصرين»
+    last = folded[count.start:count.end].split()[-1:] or [""]
+    kind = _people_kind(last[0]) or ("person" if bare(last[0], stems=_PERSON_STEMS) else None)
+    if kind is not None:  # a count that names people: «ضابطان», «عنصرين», «شخصان»
         return Victim(count.start, count.end, False, kind)
     return _persons_noun(after)
 

@@ -93,8 +93,10 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    the last side's incident.
 8. **Victim** (see ``actors.find_victim``): the named side after the figure (the ORG after
    «من»/«في صفوف», else the group noun phrase), else the people noun («مدنيا»), else the side
-   named before it («قتلى قوات النظام»). A named victim wins over a people noun. When the
-   figure names no side or only combatants («7 عناصر»), the ORG attacked in the sentence
+   named before it («قتلى قوات النظام»), else the count's own people word («شخصان»,
+   «ضابطين»). A named victim wins over a people noun. When the figure names no side or only
+   members of one («7 عناصر», «أفراد», «مقاتلين»; not «14 جنديا أفغانيا», «جنود», «شرطي», which
+   say the side already), the ORG attacked in the sentence
    («هجوم على قوات النظام», «نقطة لقوات النظام»; ``actors.find_targets``) — or in the attack
    an earlier sentence told, when this one refers back to it — is the victim, unless it is
    the attacker. Civilians stay civilians. The parts of a breakdown take their total's
@@ -192,6 +194,7 @@ from .actors import (
     Mention,
     Victim,
     actor_key,
+    bare,
     find_perpetrators,
     find_sources,
     find_targets,
@@ -1381,12 +1384,22 @@ def _total_of(slot: _Slot) -> _Figure | None:
     return next((f.of_total for f in slot.figures.values() if f.of_total is not None), None)
 
 
+# «عناصر», «أفراد», «مقاتلين»: members of some side, which the attacked side names better;
+# «جنود», «ضباط», «شرطي» say which side already.
+_MEMBER_STEMS = tuple(fold_letters(w) for w in ("عنصر", "عناصر", "أفراد", "فرد", "مقاتل", "مسلح", "عضو", "أعضاء"))
+
+
+def _says_only_members(text: str, folded: str, victim: Victim) -> bool:
+    return any(bare(w.key, stems=_MEMBER_STEMS) for w in words_in(text, folded, victim.start, victim.end))
+
+
 def _choose_victim(slot: _Slot, sentences: list[_Sentence], text: str, folded: str) -> tuple[Victim | None, bool]:
     """Rule 8: the figures' own victim; when that only says «عناصر» (or nothing), the side
     attacked in the sentence («هجوم على قوات النظام»), or in the attack an earlier sentence
     told when this one refers back to it."""
     victim = slot.victim()
-    if victim is not None and (victim.named or victim.kind == "civilian"):
+    if victim is not None and (victim.named or victim.kind in ("civilian", "person")
+                               or (victim.kind == "combatant" and not _says_only_members(text, folded, victim))):
         return victim, False
     total = _total_of(slot)
     if total is not None and total.victim is not None and (total.victim.named or victim is None):

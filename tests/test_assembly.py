@@ -924,3 +924,14 @@ def test_an_inherited_date_is_the_first_of_a_near_sentence():
     far = "وقع هجوم على ريف إدلب يوم السبت. " + "وتواصلت المعارك في المنطقة. " * 3 + "وقتل 5 مدنيين في القصف."
     [inc] = run(far, ("DATE", "يوم السبت"), ("KILLED", "5"))
     assert inc.date is None
+
+
+def test_soldiers_are_their_own_victim_members_take_the_attacked_side():
+    text = "قتل 14 جنديا أفغانيا في غارة على حاجز للجيش في ولاية لوغار."
+    [inc] = run(text, ("KILLED", "14"), ("ORG", "للجيش"), ("LOC", "ولاية لوغار"))
+    assert txt(inc.victim) == "جنديا"
+    text = "قتل 7 عناصر في هجوم على قوات النظام في بادية حمص."
+    [inc] = run(text, ("KILLED", "7"), ("ORG", "قوات النظام"), ("LOC", "بادية حمص"))
+    assert txt(inc.victim) == "قوات النظام"
+    [inc] = run("قتل شخصان في انفجار عبوة في السوق.", ("KILLED", "شخصان"))
+    assert txt(inc.victim) == "شخصان"
