@@ -191,11 +191,19 @@ def _is_subset(text: str, folded: str, a: _Around) -> bool:
     return any(w.key in _SUBSET_AFTER for w in after) or any(bare(w.key, _SUBSET_BEFORE) for w in before)
 
 
+# «استشهاد عشرة من منسوبي القوات إضافة إلى ثلاثة من العاملين»: a list item after «in addition to».
+_IN_ADDITION = {tuple(normalize_for_match(w) for w in p.split()) for p in ("إضافة إلى", "بالإضافة إلى", "إضافة الى",
+                                                                           "بالإضافة الى", "فضلا عن", "علاوة على")}
+
+
 def _continues_list(text: str, folded: str, previous: Entity, e: Entity) -> bool:
-    """«بينهم ثلاث نساء وطفلين»: joined by «و» to the count just before it."""
+    """«بينهم ثلاث نساء وطفلين»: joined by «و» to the count just before it; or by «إضافة إلى»,
+    «فضلا عن» after the previous count's counted phrase."""
     between = words_in(text, folded, previous.end, e.start)
     opens_with_and = folded[e.start : e.end].startswith("و") or (bool(between) and between[-1].key == "و")
-    return opens_with_and and len(between) <= 2
+    if opens_with_and and len(between) <= 6:  # «عشرة من منسوبي قوات الطوارئ الخاصة وثلاثة …»
+        return True
+    return 2 <= len(between) <= 6 and tuple(w.key for w in between[-2:]) in _IN_ADDITION
 
 
 def _kind(text: str, folded: str, a: _Around) -> str | None:

@@ -70,6 +70,13 @@ def test_parts_and_lists_take_their_wholes_kind():
     text = "ما أدى إلى إصابة خمسة أشخاص بينهم ثلاث نساء وطفلين."
     out = counts(text, ("WOUNDED", "خمسة"), ("KILLED", "ثلاث"), ("KILLED", "وطفلين"))
     assert out == [("WOUNDED", "خمسة"), ("WOUNDED", "ثلاث"), ("WOUNDED", "وطفلين")]
+    # made-up: list items after a longer counted phrase, or after «إضافة إلى», before the wounded's clause
+    text = "ونتج عنه استشهاد عشرة من منسوبي قوات الطوارئ الخاصة وثلاثة من العاملين، وإصابة تسعة آخرين."
+    out = counts(text, ("KILLED", "عشرة"), ("WOUNDED", "وثلاثة"), ("WOUNDED", "تسعة"))
+    assert out == [("KILLED", "عشرة"), ("KILLED", "وثلاثة"), ("WOUNDED", "تسعة")]
+    text = "ونتج عنه استشهاد 12 من منسوبي القوات إضافة إلى ثلاثة من العاملين في الموقع وإصابة تسعة آخرين."
+    out = counts(text, ("KILLED", "12"), ("WOUNDED", "ثلاثة"), ("WOUNDED", "تسعة"))
+    assert out == [("KILLED", "12"), ("KILLED", "ثلاثة"), ("WOUNDED", "تسعة")]
 
 
 def test_a_count_whose_words_say_nothing_keeps_the_models_label():
