@@ -166,11 +166,12 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
     the wounded or dead («من الجرحى», «بين المصابين») or one that says how they are («في حالة
     حرجة», «خرجوا من المستشفى») with no casualty verb before it in its clause makes no incident.
 
-22. **Tolls of several attacks** (the issue's «totals over several attacks are not new
-    incidents»): a figure whose clause tells several attacks («في سلسلة تفجيرات», «تعرضت لثلاثة
-    اعتداءات أوقعت 44», «تفجيرات في أنحاء العراق أدت إلى مقتل 32») makes no incident of its own,
-    unless one attack is named between that and the figure («عدة هجمات من بينها الهجوم الذي أوقع
-    32»). The attacks told one by one make the incidents.
+22. **Tolls of several attacks** (guideline rule 2): a figure whose clause tells several attacks
+    («في سلسلة تفجيرات», «تعرضت لثلاثة اعتداءات أوقعت 44», «تفجيرات في أنحاء العراق أدت إلى
+    مقتل 32») makes no incident of its own when the article tells other figures of its own (the
+    attacks one by one make the incidents), unless one attack is named between the cue and the
+    figure («عدة هجمات من بينها الهجوم الذي أوقع 32»). When the total is all the article gives,
+    it is the incident.
 
 ``Incident.extra`` keys (written next to the schema's fields by ``Incident.to_json``):
 ``event_group`` (int, always: equal numbers = one event), ``parts`` (subset counts),
@@ -321,6 +322,15 @@ _SEVERAL_ATTACKS = _cue(
 _ONE_ATTACK = _cue(r"(?<!\w)(?:ال)?(?:هجوم|تفجير|انفجار|اعتداء|الهجوم|التفجير|الانفجار|الاعتداء)(?!\w)")
 
 
+def _drop_totals_of_attacks(all_figs: list["_Figure"]) -> None:
+    """Rule 22 (guideline rule 2): a toll of several attacks is no incident when the article
+    tells attacks of its own elsewhere; when it is all the article gives, it is the incident."""
+    if any(f.role == "event" and not f.several_attacks for f in all_figs):
+        for f in all_figs:
+            if f.several_attacks:
+                f.role = "not_event"
+
+
 def _is_total_of_attacks(folded: str, f: "_Figure") -> bool:
     """Rule 22: the figure's clause tells a toll of several attacks, and no single attack is
     named between that cue and the figure."""
@@ -404,6 +414,7 @@ class _Figure:
     of_total: "_Figure | None" = None
     split_by_place: bool = False
     others: bool = False
+    several_attacks: bool = False  # rule 22: the clause tells a toll of several attacks
 
     @property
     def label(self) -> str:
@@ -627,7 +638,7 @@ def _describe_figures(text: str, folded: str, sent: _Sentence) -> None:
         if table or _is_cumulative(folded, cs, ce) or (f.quantity.value or 0) >= _STATISTIC_FLOOR:
             f.role = "cumulative"
         elif (_is_not_armed(folded, sent) or _is_body_count(folded, f, cs, ce) or _is_reference(folded, sent, f)
-              or _is_state_of_casualties(folded, f) or _is_total_of_attacks(folded, f)):
+              or _is_state_of_casualties(folded, f)):
             f.role = "not_event"
         elif _EARLY_TOLL.search(head):
             f.role = "early"
@@ -636,6 +647,7 @@ def _describe_figures(text: str, folded: str, sent: _Sentence) -> None:
         elif (_PART_BEFORE.search(folded[sent.start : f.start]) or _PART_AFTER.match(folded[f.end : sent.end])
               or _is_listed_part(folded, sent, f)):
             f.role = "part"
+        f.several_attacks = f.role == "event" and _is_total_of_attacks(folded, f)
         f.others = bool(_OTHERS_AFTER.match(folded[f.end : sent.end]))
         if f.others and k > 0 and figs[k - 1].role == "cumulative":
             f.role = "cumulative"  # «قتلوا خلال شهر يوليو فيما أصيب 492 آخرون»
@@ -1529,6 +1541,7 @@ def assemble_incidents(norm: NormalizedText, entities: Sequence[Entity],
         sent.locations = _sentence_locations(sent, folded)
         sent.dates = _sentence_dates(sent, text, folded)
     all_figs = [f for s in sentences for f in s.figures]
+    _drop_totals_of_attacks(all_figs)
     _count_named_lists(all_figs, folded)
     _find_breakdowns(all_figs, folded)
     _attach_parts(all_figs, text, folded)

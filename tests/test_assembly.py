@@ -935,3 +935,10 @@ def test_soldiers_are_their_own_victim_members_take_the_attacked_side():
     assert txt(inc.victim) == "قوات النظام"
     [inc] = run("قتل شخصان في انفجار عبوة في السوق.", ("KILLED", "شخصان"))
     assert txt(inc.victim) == "شخصان"
+
+
+def test_a_toll_of_several_attacks_told_alone_is_the_incident():
+    # guideline rule 2: with no attack told on its own, the total is coded, once
+    text = "قتل 30 شخصا على الأقل في سلسلة تفجيرات استهدفت مناطق مختلفة من بغداد أمس."
+    [inc] = run(text, ("KILLED", "30"), ("LOC", "بغداد"))
+    assert val(inc.killed) == 30
