@@ -278,10 +278,10 @@ def find_victim(text: str, folded: str, count: Entity, clause: tuple[int, int], 
     before = _victim_before(text, folded, count, clause, entities)
     if before is not None:
         return before
-    last = folded[count.start:count.end].split()[-1:] or [""]
-    kind = _people_kind(last[0]) or ("person" if bare(last[0], stems=_PERSON_STEMS) else None)
-    if kind is not None:  # a count that names people: «ضابطان», «عنصرين», «شخصان»
-        return Victim(count.start, count.end, False, kind)
+    for word in reversed(folded[count.start:count.end].split()):
+        kind = _people_kind(word) or ("person" if bare(word, stems=_PERSON_STEMS) else None)
+        if kind is not None:  # a count that names people: «ضابطان [اثنان]», «عنصرين», «شخصان»
+            return Victim(count.start, count.end, False, kind)
     return _persons_noun(after)
 
 

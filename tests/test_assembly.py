@@ -935,6 +935,8 @@ def test_soldiers_are_their_own_victim_members_take_the_attacked_side():
     assert txt(inc.victim) == "قوات النظام"
     [inc] = run("قتل شخصان في انفجار عبوة في السوق.", ("KILLED", "شخصان"))
     assert txt(inc.victim) == "شخصان"
+    [inc] = run("قتل ضابطان اثنان في كمين على الطريق.", ("KILLED", "ضابطان اثنان"))
+    assert txt(inc.victim) == "ضابطان اثنان"
 
 
 def test_a_toll_of_several_attacks_told_alone_is_the_incident():
