@@ -138,6 +138,7 @@ _CASUALTY_STEMS = tuple(fold_letters(w) for w in (
 ))  # fmt: skip
 # Words that name the casualties only as persons (a victim with no side: kind ``person``).
 _PERSON_STEMS = tuple(fold_letters(w) for w in ("شخص", "أشخاص", "اشخاص"))
+_PERSONALITY_STEMS = tuple(fold_letters(w) for w in ("شخصية", "شخصيات"))  # «شخصية» is a figure, not a person
 # Words between a figure and its noun that carry no side.
 _FILLERS = _f("على الأقل الأقل الأكثر آخرين آخرون آخر أخرى آخريات إضافيين جدد جديدين فقط")
 # Words that can open a group's name after «من».
@@ -279,7 +280,8 @@ def find_victim(text: str, folded: str, count: Entity, clause: tuple[int, int], 
     if before is not None:
         return before
     for word in reversed(folded[count.start:count.end].split()):
-        kind = _people_kind(word) or ("person" if bare(word, stems=_PERSON_STEMS) else None)
+        person = bare(word, stems=_PERSON_STEMS) and not bare(word, stems=_PERSONALITY_STEMS)
+        kind = _people_kind(word) or ("person" if person else None)
         if kind is not None:  # a count that names people: «ضابطان [اثنان]», «عنصرين», «شخصان»
             return Victim(count.start, count.end, False, kind)
     return _persons_noun(after)
@@ -399,7 +401,8 @@ _PERP_CUES: list[tuple[re.Pattern[str], bool]] = [
     # «سيارة مفخخة يقودها انتحاري»
     (_cue(_PRE + r"(?:يقودها|يقوده|قادها|قاده|فجرها|فجره|يستقلها|يستقله)(?!\w)"), False),
     # the attack attributed: «الهجوم الذي نسب إلى تنظيم داعش», «نسبته الحكومة إلى …»
-    (_cue(_PRE + r"(?:نسب|نسبت|نسبته|نسبتها|ينسب|تنسب|منسوب|المنسوب|ألقي\s+باللوم\s+فيه\s+على)(?:\s+\w+){0,2}?\s+(?:إلى|الى|على|ل)(?!\w)"), False),
+    (_cue(_PRE + r"(?:(?:نسب|نسبت|نسبته|نسبتها|ينسب|تنسب|منسوب|المنسوب)(?:\s+\w+){0,4}?\s+(?:إلى|الى)"
+               r"|(?:ألقي|القي|ألقت|وألقي)\s+(?:\w+\s+)?باللوم(?:\s+فيه|\s+فيها)?\s+على)(?!\w)"), False),
     # an attack noun directly followed by a lam-prefixed name: «هجوم لتنظيم داعش»
     (_cue(_PRE + rf"(?:{_ATTACK_NOUNS})(?!\w)"), False),
 ]

@@ -96,8 +96,8 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    named before it («قتلى قوات النظام»), else the count's own people word («شخصان»,
    «ضابطين»). A named victim wins over a people noun. When the figure names no side or only
    members of one («7 عناصر», «أفراد», «مقاتلين»; not «14 جنديا أفغانيا», «جنود», «شرطي», which
-   say the side already), the ORG attacked in the sentence
-   («هجوم على قوات النظام», «نقطة لقوات النظام»; ``actors.find_targets``) — or in the attack
+   say the side already; civilians and persons «أشخاص» stay what they are), the ORG attacked in
+   the sentence («هجوم على قوات النظام», «نقطة لقوات النظام»; ``actors.find_targets``) — or in the attack
    an earlier sentence told, when this one refers back to it — is the victim, unless it is
    the attacker. Civilians stay civilians. The parts of a breakdown take their total's
    victim and attacker when they name none.
@@ -176,9 +176,9 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
 ``Incident.extra`` keys (written next to the schema's fields by ``Incident.to_json``):
 ``event_group`` (int, always: equal numbers = one event), ``parts`` (subset counts),
 ``of_total`` (list of the totals a breakdown part belongs to), ``superseded`` (earlier tolls
-an update replaced), ``repeats`` (the same figures told earlier), ``location_context`` (spans
+an update replaced), ``repeats`` (the same figures told again elsewhere), ``location_context`` (spans
 of the enclosing places), ``unread_counts`` (figures ``parse_quantity`` refused),
-``inherited`` (fields taken from other sentences), ``perpetrator_is_other_side``,
+``inherited`` (fields taken from sentences outside the incident's evidence), ``perpetrator_is_other_side``,
 ``disputed``. Count entries carry their ``label``.
 """
 
@@ -303,10 +303,13 @@ _ARMED = _cue(
 # («في أعقاب هجوم مسلح على منتجع قتل فيه عشرات», «في قضية تفجير المسجد الذي قتل فيه 30»).
 _REFERENCE_TO_ATTACK = _cue(
     r"(?<!\w)(?:و|ف)?(?:في\s+)?(?:أعقاب|اعقاب|عقب|إثر|اثر|خلفية|قضية|محاكمة|ذكرى|بذكرى|التحقيق\s+في|التحقيقات\s+في"
-    r"|بعد\s+(?:\w+\s+){1,3}?(?:سنوات|أعوام|سنة|عام|أشهر|شهور|شهر|أسابيع)(?:\s+\w+)?\s+(?:على|من))(?!\w)"
+    r"|بعد\s+(?:\w+\s+){0,3}?(?:سنوات|أعوام|سنة|عام|عامين|سنتين|أشهر|شهور|شهر|شهرين|أسابيع|أسبوعين)(?:\s+\w+)?\s+(?:على|من))(?!\w)"
     r"[^.!?؟]*?(?<!\w)(?:الذي|التي|والذي|والتي|قتل\s+فيه|قتل\s+فيها|قتلت\s+فيه)(?!\w)[^.!?؟]*$"
 )
-# Rule 20: «وقتل حينها 14», «قتل آنذاك خمسة»: the toll of an earlier event the article recalls.
+# Rule 20: «وقتل حينها 14», «وقد قتل آنذاك خمسة»: the toll of an earlier event the article
+# recalls, when the word opens its sentence (mid-sentence it can be the time of the attack just
+# told: «هاجم مسلحون حاجزا وقتل حينها 4 جنود»).
+_BACK_THEN_REACH = 20
 _BACK_THEN = _cue(r"(?<!\w)(?:و)?(?:حينها|حينذاك|آنذاك|انذاك|وقتها|وقتذاك|يومها|يومذاك|في\s+حينه)(?!\w)")
 # Rule 18 (guideline rule 31): bodies found — «العثور على جثتي شرطيين», «انتشال 11 جثة».
 _BODY_NOUN = _cue(r"(?<!\w)(?:و|ب)?(?:ال)?(?:جثة|جثث|جثتي|جثتين|جثتا|جثمان|جثامين|رفات)(?!\w)")
@@ -325,10 +328,11 @@ _ONE_ATTACK = _cue(r"(?<!\w)(?:ال)?(?:هجوم|تفجير|انفجار|اعت�
 def _drop_totals_of_attacks(all_figs: list["_Figure"]) -> None:
     """Rule 22 (guideline rule 2): a toll of several attacks is no incident when the article
     tells attacks of its own elsewhere; when it is all the article gives, it is the incident."""
-    if any(f.role == "event" and not f.several_attacks for f in all_figs):
-        for f in all_figs:
-            if f.several_attacks:
-                f.role = "not_event"
+    for total in [f for f in all_figs if f.several_attacks]:
+        # the total's own wounded, or «وأصيب 50 آخرون» after it, are no attacks of their own
+        if any(f.role == "event" and not f.several_attacks and not f.others and f.sentence is not total.sentence
+               for f in all_figs):
+            total.role = "not_event"
 
 
 def _is_total_of_attacks(folded: str, f: "_Figure") -> bool:
@@ -352,10 +356,14 @@ _STATE_AFTER = _cue(
 )
 
 
+# «أسفر الهجوم عن 5 جرحى في حالة خطرة»: a toll told anew, with the state of its wounded.
+_TOLL_VERB = _cue(r"(?<!\w)(?:و|ف|م|ما)?(?:أسفر|أسفرت|يسفر|تسفر|أدى|أدت|يؤدي|تؤدي|خلف|خلفت|أوقع|أوقعت|حصيلة)(?!\w)")
+
+
 def _is_state_of_casualties(folded: str, f: "_Figure") -> bool:
     """Rule 21: «أحد الجرحى خضع للجراحة», «أربعة من المصابين في حالة خطرة»."""
     cs, ce = f.clause
-    if _NEW_CASUALTY_VERB.search(folded, cs, f.start):
+    if _NEW_CASUALTY_VERB.search(folded, cs, f.start) or _TOLL_VERB.search(folded, cs, f.start):
         return False
     after = folded[f.end : ce]
     # «العديد من الجرحى», «عشرات القتلى» are how vague tolls are told, not a part of one
@@ -611,8 +619,8 @@ def _is_body_count(folded: str, f: "_Figure", cs: int, ce: int) -> bool:
 def _is_reference(folded: str, sent: _Sentence, f: "_Figure") -> bool:
     """Rule 20: the figure tells the toll of an earlier attack the sentence refers to. A dated
     reference («على خلفية الاعتداء الذي أوقع الثلاثاء 32 قتيلاً») is left to the date rules."""
-    if _BACK_THEN.search(folded, *f.clause):
-        return True
+    if _BACK_THEN.search(folded, sent.start, min(sent.end, sent.start + _BACK_THEN_REACH)):
+        return True  # told at the head of its sentence: the time of an event told before
     m = _REFERENCE_TO_ATTACK.search(folded, sent.start, f.start)
     if m is None:
         return False
@@ -1057,6 +1065,18 @@ def _drop_repeated_totals(slots: list[_Slot], all_figs: list[_Figure], text: str
 _DISTINCTIVE_FIGURE = 10
 
 
+# «وفي هجوم آخر», «في حادث منفصل»: a sentence that says it tells another attack.
+_ANOTHER_ATTACK = _cue(
+    r"(?<!\w)(?:ال)?(?:هجوم|هجمات|تفجير|انفجار|حادث|حادثة|اعتداء|غارة|قصف|عملية|هجومين|سياق)\s+(?:ال)?"
+    r"(?:آخر|أخرى|اخر|منفصل|منفصلة|مماثل|مماثلة|ثان|ثاني|ثانية|جديد|جديدة)(?!\w)"
+)
+
+
+def _tells_another_attack(folded: str, slot: _Slot) -> bool:
+    sent = slot.first.sentence
+    return _ANOTHER_ATTACK.search(folded, sent.start, sent.end) is not None
+
+
 def _distinctive(a: _Slot, common: set[str]) -> bool:
     return all(a.figures[k].value is not None and a.figures[k].value >= _DISTINCTIVE_FIGURE for k in common)
 
@@ -1081,7 +1101,8 @@ def _merge_repeats(slots: list[_Slot], sentences: list[_Sentence], text: str, fo
                 ):
                     continue
                 theirs = places[id(cand)]
-                if mine and theirs and not mine & theirs and not _distinctive(cand, common):
+                if mine and theirs and not mine & theirs and (
+                        not _distinctive(cand, common) or _tells_another_attack(folded, slot)):
                     continue
                 target = cand
                 places[id(cand)] = theirs | mine
@@ -1287,11 +1308,17 @@ _COARSE_PLACES = frozenset(fold_letters(w) for w in (
 ).split()) | frozenset(fold_letters(w) for w in ("الولايات المتحدة", "الضفة الغربية", "قطاع غزة"))
 _DIRECTIONS = frozenset(fold_letters(w) for w in "شمال جنوب شرق غرب وسط شمالي جنوبي شرقي غربي أقصى".split())
 _FOLLOWING_SENTENCES = 3
-# The attack told before, referred to again («ووقع التفجيران في مدينة مروة», «الهجوم الذي وقع في …»).
-_THE_ATTACK = _cue(
-    r"(?<!\w)(?:و|ف)?(?:ب|ل)?(?:ال|لل)(?:هجوم|هجومين|هجومان|هجمات|تفجير|تفجيران|تفجيرين|تفجيرات|انفجار|انفجاران|"
-    r"انفجارين|غارة|غارات|قصف|حادث|حادثة|اعتداء|كمين|اشتباكات|معارك|عملية)(?!\w)"
+# The attack told before, said to have happened somewhere: «ووقع التفجيران في مدينة مروة»,
+# «وأسفر الهجوم الذي وقع في بلدة طوز خورماتو»; the place follows within a few words.
+_THE_ATTACKS = (
+    r"(?:ال)(?:هجوم|هجومين|هجومان|هجمات|تفجير|تفجيران|تفجيرين|تفجيرات|انفجار|انفجاران|انفجارين|غارة|غارات|قصف|حادث|"
+    r"حادثة|اعتداء|كمين|اشتباكات|معارك|عملية)"
 )
+_THE_ATTACK_HAPPENED = _cue(
+    rf"(?<!\w)(?:و|ف)?(?:وقع|وقعت|حصل|حصلت|جرى|جرت)\s+{_THE_ATTACKS}(?!\w)"
+    rf"|(?<!\w)(?:و|ف)?(?:ب|ل)?{_THE_ATTACKS}\s+(?:\w+\s+){{0,2}}?(?:الذي|التي)?\s*(?:وقع|وقعت|حصل|حصلت|جرى|جرت|استهدف|استهدفت)(?!\w)"
+)
+_PLACE_AFTER_ATTACK = 60  # characters between that and the place
 
 
 def _is_coarse(loc: Entity, folded: str) -> bool:
@@ -1310,16 +1337,20 @@ def _is_coarse(loc: Entity, folded: str) -> bool:
 def _specific_place_after(sent: _Sentence, sentences: list[_Sentence], text: str, folded: str) -> tuple[Entity, _Sentence] | None:
     """Rule 9c: the first specific place of a following sentence that refers back to the attack."""
     for later in sentences[sent.index + 1 : sent.index + 1 + _FOLLOWING_SENTENCES]:
-        if not _THE_ATTACK.search(folded, later.start, later.end):
+        if _ANOTHER_ATTACK.search(folded, later.start, later.end):
+            return None  # the next attack's sentences
+        m = _THE_ATTACK_HAPPENED.search(folded, later.start, later.end)
+        if m is None:
             continue
-        loc = _event_location(later, text, folded)
-        if loc is not None and not _is_coarse(loc, folded):
-            return loc, later
+        places = [e for e in later.locations if e.start >= m.end() and e.start - m.end() <= _PLACE_AFTER_ATTACK]
+        for loc in places:
+            if not _is_coarse(loc, folded):
+                return _pair_cover(loc, later, text, folded), later
     return None
 
 
 def _retold_sentences(slot: _Slot, first: _Sentence) -> list[_Sentence]:
-    """Sentences that tell the slot's figures again (rule 7b), in text order, after ``first``."""
+    """Sentences other than ``first`` that tell the slot's figures again (rule 7b), in text order."""
     out: list[_Sentence] = []
     for f in sorted(slot.repeats, key=lambda f: f.start):
         if f.sentence is not first and f.sentence not in out:
@@ -1348,7 +1379,7 @@ def _choose_location(slot: _Slot, sentences: list[_Sentence], text: str, folded:
         if look_ahead and _is_coarse(loc, folded):
             found = _specific_place_after(sent, sentences, text, folded)
             if found is not None:
-                return found[0], found[1], False
+                return found[0], found[1], True  # from outside the incident's evidence
         return loc, sent, False
     for later in retold:
         loc = _event_location(later, text, folded)
@@ -1406,9 +1437,9 @@ def _says_only_members(text: str, folded: str, victim: Victim) -> bool:
 
 
 def _choose_victim(slot: _Slot, sentences: list[_Sentence], text: str, folded: str) -> tuple[Victim | None, bool]:
-    """Rule 8: the figures' own victim; when that only says «عناصر» (or nothing), the side
-    attacked in the sentence («هجوم على قوات النظام»), or in the attack an earlier sentence
-    told when this one refers back to it."""
+    """Rule 8: the figures' own victim; when that names no side (nothing, or members only:
+    «عناصر», «أفراد»), the side attacked in the sentence («هجوم على قوات النظام»), or in the
+    attack an earlier sentence told when this one refers back to it."""
     victim = slot.victim()
     if victim is not None and (victim.named or victim.kind in ("civilian", "person")
                                or (victim.kind == "combatant" and not _says_only_members(text, folded, victim))):

@@ -287,7 +287,7 @@ def is_attacker(a: _Around) -> bool:
     five words by one with no casualty word before it; never with a casualty word right after."""
     if any(_kind_of(w, nouns_only=False) is not None for w in a.after[:_VERB_AFTER]):
         return False
-    if a.before and a.before[-1].key in _ATTACK_BEFORE:
+    if a.before and bare(a.before[-1].key, _ATTACK_BEFORE) is not None:  # «وفتح خمسة مسلحين النار»
         return True
     # «قتل 4 جنود هاجموا موقعا»: attackers who were killed are casualties
     return (not any(_kind_of(w, nouns_only=False) is not None for w in a.before)
@@ -343,7 +343,7 @@ _UNSURE_SCORE = 0.6
 
 def is_unsupported(a: _Around) -> bool:
     """A count the model is unsure of (probability under 0.6) with no casualty word in its
-    context (eight words before it, its own words, the rest of its clause's 80 characters):
+    context (up to eight words before it, its own words, the next 80 characters of its sentence):
     «…، وخمسة آخرين في بناية سكنية» after people holed up, not hurt."""
     score = a.count.span.score
     if score is None or score >= _UNSURE_SCORE:

