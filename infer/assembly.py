@@ -111,9 +111,10 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    9b. **Two places** joined by «و» («بلدتي الفوعة وكفريا في محافظة إدلب»): the event's place
    is the smallest place named around the pair (guideline rule 21), else the first of them.
    9c. **Country first, town later**: when that place is a country or a wide region («شمال
-   الكاميرون», «في العراق», «سيناء»), the first specific place of one of the next three sentences
-   that refers to the attack again («ووقع التفجيران في مدينة مروة», «وأسفر الهجوم الذي وقع في
-   بلدة طوز خورماتو») is the event's place.
+   الكاميرون», «في العراق», «سيناء»), a specific place that one of the next three sentences says
+   the attack happened at («ووقع التفجيران في مدينة مروة», «وأسفر الهجوم الذي وقع في بلدة طوز
+   خورماتو») is the event's place (``inherited``); the search stops at a sentence telling another
+   attack («وفي هجوم آخر»).
 10. **Date**: the DATE of the sentence nearest to the figure, else one of a sentence telling the
     figure again (rule 7b), else the first DATE of the nearest dated sentence among the three
     before it. Not event dates: DATEs after «منذ» (periods) and the date of the report
