@@ -345,6 +345,8 @@ def _is_total_of_attacks(folded: str, f: "_Figure") -> bool:
         if between[0] <= between[1] and not _ONE_ATTACK.search(folded, *between):
             return True
     return False
+
+
 # Rule 21: the state of casualties already told.
 _OF_THE_CASUALTIES_AFTER = _cue(
     r"^\s*(?:(?:\w+\s+)?(?:من|بين)\s+(?:ال)?|ال)(?:جرحى|مصابين|قتلى|ضحايا)(?!\w)"
