@@ -26,9 +26,13 @@ Rules, in the order they are applied (the tests in tests/test_assembly.py follow
    الشهرية», «إحصائيات») and «منذ» with a year within six words («منذ أن … في 2013»)
    (guideline rules 4, 14, 31). And any figure of 500 or more: a toll that large is a statistic
    or a war's dead, not one attack (the largest single-incident figures in the gold train and dev
-   splits are 101 dead and 227 wounded). Every figure of a sentence that reads like a report's
-   table («كانت بغداد الأكثر تضررا … تلتها ديالى ب 170 قتيلا», «شهد تموز الماضي مقتل 844»), and
-   «آخرون» told right after a cumulative figure («قتلوا خلال شهر يوليو فيما أصيب 492 آخرون»).
+   splits are 101 dead and 227 wounded). Every figure of a sentence that reads like a
+   report's table («كانت بغداد الأكثر تضررا … تلتها ديالى ب 170 قتيلا», «شهد تموز الماضي مقتل
+   844»), and «آخرون» told right after a cumulative figure («قتلوا خلال شهر يوليو فيما أصيب 492
+   آخرون»).
+   3c. A toll over a week at most («خلال الأسبوع الماضي») whose parts are told by place and add up
+   to it is its attacks (guideline rules 2, 31): the parts are the incidents; by side or kind, or
+   with no breakdown, it stays cumulative.
 4. **Breakdowns.** A figure T followed (in its sentence, or starting the next one) by two or
    more figures of the same label whose values add up exactly to T. When each part has its own
    place (or date), T is a total over several events («35 … 27 في ريف حمص … و8 في ريف دير
@@ -347,6 +351,10 @@ def _is_total_of_attacks(folded: str, f: "_Figure") -> bool:
     return False
 
 
+# Rule 3c: a campaign over a week at most; broken down by place, its parts are the attacks.
+_SHORT_CAMPAIGN = _cue(r"(?<!\w)(?:و|ف)?خلال\s+(?:ال)?(?:أسبوع|اسبوع|الأسبوع|الاسبوع)(?:\s+(?:ال)?(?:ماضي|الماضي|أخير|الأخير))?(?!\w)")
+
+
 # Rule 21: the state of casualties already told.
 _OF_THE_CASUALTIES_AFTER = _cue(
     r"^\s*(?:(?:\w+\s+)?(?:من|بين)\s+(?:ال)?|ال)(?:جرحى|مصابين|قتلى|ضحايا)(?!\w)"
@@ -426,6 +434,7 @@ class _Figure:
     split_by_place: bool = False
     others: bool = False
     several_attacks: bool = False  # rule 22: the clause tells a toll of several attacks
+    campaign: bool = False  # rule 3c: cumulative over a week at most («خلال الأسبوع الماضي»)
 
     @property
     def label(self) -> str:
@@ -648,6 +657,9 @@ def _describe_figures(text: str, folded: str, sent: _Sentence) -> None:
         head = folded[cs : f.start]
         if table or _is_cumulative(folded, cs, ce) or (f.quantity.value or 0) >= _STATISTIC_FLOOR:
             f.role = "cumulative"
+            f.campaign = (not table and (f.quantity.value or 0) < _STATISTIC_FLOOR
+                          and _SHORT_CAMPAIGN.search(folded, cs, ce) is not None
+                          and not _CUMULATIVE_MORE.search(folded, cs, ce))
         elif (_is_not_armed(folded, sent) or _is_body_count(folded, f, cs, ce) or _is_reference(folded, sent, f)
               or _is_state_of_casualties(folded, f)):
             f.role = "not_event"
@@ -728,6 +740,8 @@ def _find_totals_after_parts(all_figs: list[_Figure], folded: str) -> None:
             if running >= total.value:
                 break
         if len(parts) >= 2 and running == total.value:
+            if total.campaign and not all(p.place is not None for p in parts):
+                continue  # a campaign's toll by side or kind stays cumulative
             _split_parts(total, parts, folded)
 
 
@@ -735,7 +749,11 @@ def _find_breakdowns(all_figs: list[_Figure], folded: str) -> None:
     """Rule 4: a total followed by located/sided parts that add up to it exactly."""
     _find_totals_after_parts(all_figs, folded)
     for i, total in enumerate(all_figs):
-        if total.role in (*_NO_INCIDENT_ROLES, "update", "total") or total.of_total or total.whole or total.value is None:
+        if total.campaign:
+            pass  # rule 3c: a week's toll broken down by place is its attacks (guideline rule 2)
+        elif total.role in (*_NO_INCIDENT_ROLES, "update", "total") or total.of_total or total.whole or total.value is None:
+            continue
+        if total.of_total or total.whole or total.value is None:
             continue
         parts: list[_Figure] = []
         running = 0

@@ -709,6 +709,9 @@ def parse_number(text: str) -> int:
     return value
 
 
+_CONJUNCTION_KEYS = frozenset(("و", "ف"))
+
+
 def parse_quantity(span_text: str, before: str = "", after: str = "") -> Quantity:
     """The quantity a tagged span means, with the qualifier read from its neighbours.
 
@@ -728,6 +731,10 @@ def _parse_words(
     """parse_quantity on words already split and normalized (find_quantities has them)."""
     if not keys:
         raise QuantityError(f"empty quantity span {span_text!r}")
+    if len(keys) > 1 and keys[0] in _CONJUNCTION_KEYS:
+        # «و8 في ريف دير الزور», «و21 مسلحا»: the conjunction glued to the digits is split off as
+        # a word of its own and belongs to the list, not to the figure
+        raw, keys = raw[1:], keys[1:]
     before_keys = before_keys[-CONTEXT_WORDS:]
     after_keys = after_keys[:CONTEXT_WORDS]
     if before_keys and before_keys[-1] == "ال":  # «الـ 18»

@@ -970,3 +970,14 @@ def test_review_regressions_of_this_releases_rules():
     [inc] = run("قتل 3 جنود بعدما نسب الهجوم على قوات الأمن إلى تنظيم داعش.", ("KILLED", "3"),
                 ("ORG", "قوات الأمن"), ("ORG", "تنظيم داعش"))
     assert txt(inc.perpetrator) == "تنظيم داعش"
+
+
+def test_a_weeks_toll_broken_down_by_place_is_its_attacks():
+    # guideline rules 2 and 31: a campaign's toll with no breakdown is cumulative; broken down by
+    # place, the parts are the incidents
+    text = ("قتل 35 من عناصر قوات النظام خلال الأسبوع الماضي في هجمات متفرقة لتنظيم داعش، "
+            "27 منهم في ريف حمص الشرقي و8 في ريف دير الزور.")
+    incs = run(text, ("KILLED", "35"), ("ORG", "قوات النظام"), ("ORG", "لتنظيم داعش"), ("KILLED", "27"),
+               ("LOC", "ريف حمص الشرقي"), ("KILLED", "8"), ("LOC", "ريف دير الزور"))
+    assert [(val(i.killed), txt(i.location)) for i in incs] == [(27, "ريف حمص الشرقي"), (8, "ريف دير الزور")]
+    assert run("قتل 35 من عناصر قوات النظام خلال الأسبوع الماضي في هجمات متفرقة.", ("KILLED", "35")) == []

@@ -511,3 +511,10 @@ def test_qualifiers_on_spelled_numbers(n, seed, at_least):
         assert parse_quantity(words, "مقتل ما لا يقل عن") == q(n, n, None, "at_least")
     else:
         assert parse_quantity(words, "مقتل نحو") == q(n, None, None, "approx")
+
+
+def test_a_conjunction_glued_to_digits_belongs_to_the_list():
+    # «27 منهم في ريف حمص و8 في ريف دير الزور»: the word is «و8», the figure 8
+    assert parse_quantity("و8").value == 8
+    assert parse_quantity("و21", "", "مسلحا آخرين").value == 21
+    assert parse_quantity("10 و15", "بين", "").high == 15  # inside a range «و» still joins its ends
