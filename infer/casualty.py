@@ -33,10 +33,15 @@ came from such numbers):
 - unsupported counts: the model is unsure (probability under 0.6) and no casualty word is near;
 - attackers: the count is the subject of an attack, right after its verb («نفذتهما فتاتان»,
   «فتح خمسة عناصر النار») or before it («نحو مئة مقاتل هاجموا»), and no casualty word follows.
+
+``complete_count_lists(text, entities) -> entities`` adds the items of a located list the model
+left untagged («27 منهم في ريف حمص الشرقي [و8] في ريف دير الزور»), with the label of the count
+before them and no score (the pipeline runs it after ``read_counts``).
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -45,9 +50,9 @@ from .actors import Word, bare, words_in
 from .labels import COUNT_LABELS
 from .normalize import fold_letters, normalize_for_match
 from .sentences import split_sentences
-from .types import Entity
+from .types import Entity, Span
 
-__all__ = ["drop_non_casualties", "read_counts", "relabel_counts"]
+__all__ = ["complete_count_lists", "drop_non_casualties", "read_counts", "relabel_counts"]
 
 KILLED, WOUNDED = "KILLED", "WOUNDED"
 
@@ -367,3 +372,29 @@ def read_counts(text: str, entities: Sequence[Entity]) -> list[Entity]:
     """Both steps in one pass: counts relabelled by their words, then those that are no
     casualties dropped (equal to ``drop_non_casualties(text, relabel_counts(text, entities))``)."""
     return _read(text, entities, relabel=True, drop=True)
+
+
+# «27 منهم في ريف حمص الشرقي و8 في ريف دير الزور»: a located count, then «و» + digits + a place.
+_NEXT_LOCATED_PART = re.compile(r"\s*(?:منهم\s+|منهن\s+)?(?:في|ب)\S*(?:\s+[^\s.،,؛:!?؟]+){0,5}?\s+و\s?(\d+)\s+(?:في|ب)")
+
+
+def complete_count_lists(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """``entities`` plus the list items the model left untagged after a located count: in
+    «27 منهم في ريف حمص الشرقي و8 في ريف دير الزور» with «27» tagged, «8» gets its label (the
+    parts of a breakdown by place). Added counts carry no score; nothing is removed or moved."""
+    counts = sorted((e for e in entities if e.label in COUNT_LABELS), key=lambda e: e.start)
+    if not counts:
+        return list(entities)
+    taken = [(e.start, e.end) for e in entities]
+    added: list[Entity] = []
+    for e in counts:
+        m = _NEXT_LOCATED_PART.match(text, e.end)
+        if m is None:
+            continue
+        s0, s1 = m.span(1)
+        if any(a < s1 and s0 < b for a, b in taken):
+            continue
+        new = Entity(e.label, Span(s0, s1, text[s0:s1]))
+        added.append(new)
+        taken.append((s0, s1))
+    return sorted([*entities, *added], key=lambda x: (x.start, x.end)) if added else list(entities)

@@ -40,7 +40,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Iterator, Sequence
 
 from hasila.infer.assembly import assemble_incidents
-from hasila.infer.casualty import read_counts
+from hasila.infer.casualty import complete_count_lists, read_counts
 from hasila.infer.decode import decode_entities, entity_to_original
 from hasila.infer.inputs import InputDoc, InputReader, check_doc_text
 from hasila.infer.model import EncodedDoc, TokenClassifier, find_model, word_predictions
@@ -298,7 +298,7 @@ def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[
         return _internal_error(doc, "the model", scores, model_info)
     try:
         entities = decode_entities(norm.text, item.words, word_predictions(tags, *scores))
-        entities = read_counts(norm.text, entities)
+        entities = complete_count_lists(norm.text, read_counts(norm.text, entities))
         incidents = assemble_incidents(norm, entities, doc.date)
         record = ok_record(
             doc.doc_id, doc.text, entities=[entity_to_original(norm, e) for e in entities],

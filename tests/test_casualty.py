@@ -192,3 +192,17 @@ def test_an_unsure_count_with_no_casualty_word_near_is_dropped():
     assert _with_score(text, "وخمسة", 0.5) == []
     assert _with_score(text, "وخمسة", 0.9) == ["وخمسة"]  # the model is sure: its word stands
     assert _with_score("قتل خمسة أشخاص في الهجوم.", "خمسة", 0.5) == ["خمسة"]  # a casualty word is near
+
+
+def test_an_untagged_item_of_a_located_list_gets_its_lists_label():
+    from hasila.infer.casualty import complete_count_lists
+
+    text = normalize("قتل 35 عنصرا، 27 منهم في ريف حمص الشرقي و8 في ريف دير الزور.").text
+    i = text.index("27")
+    ents = [Entity("KILLED", Span(i, i + 2, "27", 0.9))]
+    out = complete_count_lists(text, ents)
+    assert [(e.label, e.text, e.span.score) for e in out] == [("KILLED", "27", 0.9), ("KILLED", "8", None)]
+    assert complete_count_lists(text, out) == out  # nothing twice
+    plain = normalize("قتل 27 في ريف حمص وأصيب 8 آخرون.").text  # no place after the second figure
+    j = plain.index("27")
+    assert len(complete_count_lists(plain, [Entity("KILLED", Span(j, j + 2, "27", 0.9))])) == 1
