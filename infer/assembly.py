@@ -749,11 +749,10 @@ def _find_breakdowns(all_figs: list[_Figure], folded: str) -> None:
     """Rule 4: a total followed by located/sided parts that add up to it exactly."""
     _find_totals_after_parts(all_figs, folded)
     for i, total in enumerate(all_figs):
-        if total.campaign:
-            pass  # rule 3c: a week's toll broken down by place is its attacks (guideline rule 2)
-        elif total.role in (*_NO_INCIDENT_ROLES, "update", "total") or total.of_total or total.whole or total.value is None:
-            continue
         if total.of_total or total.whole or total.value is None:
+            continue
+        # rule 3c: a week's toll (cumulative) broken down by place is its attacks (guideline rule 2)
+        if total.role in (*_NO_INCIDENT_ROLES, "update", "total") and not total.campaign:
             continue
         parts: list[_Figure] = []
         running = 0
@@ -1392,7 +1391,7 @@ def _choose_location(slot: _Slot, sentences: list[_Sentence], text: str, folded:
     if loc is not None:
         # A later telling that names this place and more («في بادية السخنة شرقي حمص» after
         # «في بادية حمص») has the most specific place.
-        mine = _location_words(loc, sent, text, folded)
+        mine = _location_words(loc, sent, text, folded) if retold else set()
         for later in retold:
             other = _event_location(later, text, folded)
             if other is not None and mine < _location_words(other, later, text, folded):
@@ -1462,8 +1461,8 @@ def _choose_victim(slot: _Slot, sentences: list[_Sentence], text: str, folded: s
     «عناصر», «أفراد»), the side attacked in the sentence («هجوم على قوات النظام»), or in the
     attack an earlier sentence told when this one refers back to it."""
     victim = slot.victim()
-    if victim is not None and (victim.named or victim.kind in ("civilian", "person")
-                               or (victim.kind == "combatant" and not _says_only_members(text, folded, victim))):
+    members_only = victim is not None and victim.kind == "combatant" and _says_only_members(text, folded, victim)
+    if victim is not None and (victim.named or not members_only):
         return victim, False
     total = _total_of(slot)
     if total is not None and total.victim is not None and (total.victim.named or victim is None):

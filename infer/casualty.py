@@ -111,6 +111,11 @@ def _kind_of(word: Word, nouns_only: bool) -> str | None:
     return None
 
 
+def _says_casualty(words: Sequence[Word]) -> bool:
+    """Whether any of ``words`` is a casualty noun or verb («قتلى», «أصيب»…)."""
+    return any(_kind_of(w, nouns_only=False) is not None for w in words)
+
+
 def _opens_clause(word: Word) -> bool:
     """«وإصابة», «وقتل», «و»: a conjunction that starts the next figure's clause. «فلسطينيين»,
     «وزير» start with the same letters and are no conjunction; «وفاة» is a word of its own."""
@@ -208,7 +213,7 @@ def _continues_list(text: str, folded: str, previous: Entity, e: Entity) -> bool
     opens_with_and = folded[e.start : e.end].startswith("و") or (bool(between) and between[-1].key == "و")
     if opens_with_and and len(between) <= 6:  # «عشرة من منسوبي قوات الطوارئ الخاصة وثلاثة …»
         return True
-    return 2 <= len(between) <= 6 and tuple(w.key for w in between[-2:]) in _IN_ADDITION
+    return len(between) <= 6 and tuple(w.key for w in between[-2:]) in _IN_ADDITION
 
 
 def _kind(text: str, folded: str, a: _Around) -> str | None:
@@ -290,13 +295,12 @@ _ATTACK_AFTER = _keys("هاجموا هاجما هاجمتا فتحوا اقتح�
 def is_attacker(a: _Around) -> bool:
     """The count is the attackers, not casualties: right after an attack verb, or followed within
     five words by one with no casualty word before it; never with a casualty word right after."""
-    if any(_kind_of(w, nouns_only=False) is not None for w in a.after[:_VERB_AFTER]):
+    if _says_casualty(a.after[:_VERB_AFTER]):
         return False
     if a.before and bare(a.before[-1].key, _ATTACK_BEFORE) is not None:  # «وفتح خمسة مسلحين النار»
         return True
     # «قتل 4 جنود هاجموا موقعا»: attackers who were killed are casualties
-    return (not any(_kind_of(w, nouns_only=False) is not None for w in a.before)
-            and any(w.key in _ATTACK_AFTER for w in a.after[:5]))
+    return not _says_casualty(a.before) and any(w.key in _ATTACK_AFTER for w in a.after[:5])
 
 
 def is_not_casualty(a: _Around) -> bool:
@@ -308,7 +312,7 @@ def is_not_casualty(a: _Around) -> bool:
         if _opens_clause(w):
             break
         after.append(w)
-    if any(_kind_of(w, nouns_only=False) is not None for w in after):
+    if _says_casualty(after):
         return False
     for w in reversed(a.before):
         if bare(w.key, _NOT_CASUALTY) is not None:
@@ -353,7 +357,7 @@ def is_unsupported(a: _Around) -> bool:
     score = a.count.span.score
     if score is None or score >= _UNSURE_SCORE:
         return False
-    return not any(_kind_of(w, nouns_only=False) is not None for w in a.before + a.inside + a.after)
+    return not _says_casualty(a.before + a.inside + a.after)
 
 
 def relabel_counts(text: str, entities: Sequence[Entity]) -> list[Entity]:

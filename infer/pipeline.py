@@ -279,11 +279,12 @@ def _encode_prepared(prepared: list[_Prepared | dict[str, Any]], encoder: Any,
         return prepared
     except Exception:
         pass
+    doc_words = dict(zip(map(id, todo), words))
     out: list[_Prepared | dict[str, Any]] = []
     for p in prepared:
         if isinstance(p, _Prepared):
             try:
-                p.encoded = encoder.encode([[p.norm.text[s:e] for s, e in p.words]])[0]
+                p.encoded = encoder.encode([doc_words[id(p)]])[0]
             except Exception as exc:
                 out.append(_internal_error(p.doc, "tokenization", exc, model_info))
                 continue
