@@ -54,7 +54,7 @@ def _find_stored(root: Path, doc_id: str) -> Path:
 
 
 def cmd_text(args: argparse.Namespace) -> int:
-    text = corpus_resolver(args.data)(source_for_doc_id(args.doc_id))
+    text = corpus_resolver(args.data)(source_for_doc_id(args.doc_id, args.data))
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
@@ -70,8 +70,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                 doc_id = payload.get("doc_id")
                 if not isinstance(doc_id, str):
                     raise StoreError("a document without a 'doc_id' string")
-                source = payload.get("source") or source_for_doc_id(doc_id)
-                meta = corpus_meta(args.data)(doc_id) if source.get("corpus") == "saudinewsnet" else {}
+                source = payload.get("source") or source_for_doc_id(doc_id, args.data)
+                meta = corpus_meta(args.data)(doc_id) if source.get("corpus") in ("saudinewsnet", "webnews") else {}
                 file_docs.append(document_from_quotes(payload, resolver(source), source, meta))
             docs.extend(file_docs)
         except (HasilaError, OSError) as exc:

@@ -21,6 +21,8 @@ from hasila.infer.types import Count, DateRef, Entity, Incident, Quantity, Span
 from hasila.train.annotate.store import (
     PLAIN_ROLES,
     GoldDocument,
+    FIGURE_LABELS,
+    FIGURE_ROLES,
     StoreError,
     read_json_file,
     sorted_entities,
@@ -211,17 +213,35 @@ def incident_from_quotes(text: str, raw: Any, what: str) -> Incident:
 
 
 def spans_from_quotes(text: str, raw: Any, what: str) -> list[Entity]:
+    return spans_and_roles_from_quotes(text, raw, what)[0]
+
+
+def spans_and_roles_from_quotes(text: str, raw: Any, what: str) -> tuple[list[Entity], dict[tuple[int, int], str]]:
+    """``[LABEL, text, occurrence]`` items; a KILLED/WOUNDED item may end with its figure role:
+    ``["KILLED", "43", 1, "incident"]`` (or ``["KILLED", "43", "incident"]`` for a unique quote)."""
     if not isinstance(raw, list):
         raise StoreError(f"{what}: expected a list of [LABEL, text, occurrence]")
     out = []
+    roles: dict[tuple[int, int], str] = {}
     for i, item in enumerate(raw):
-        if not isinstance(item, list) or len(item) not in (2, 3) or not isinstance(item[0], str):
-            raise StoreError(f"{what}[{i}]: expected [LABEL, text, occurrence], got {item!r}")
+        if not isinstance(item, list) or len(item) not in (2, 3, 4) or not isinstance(item[0], str):
+            raise StoreError(f"{what}[{i}]: expected [LABEL, text, occurrence(, role)], got {item!r}")
         label = item[0]
         if label not in LABELS:
             raise StoreError(f"{what}[{i}] {item!r}: unknown label {label!r}; known: {', '.join(LABELS)}")
-        out.append(Entity(label, locate(text, item[1:], f"{what}[{i}] {label}")))
-    return out
+        rest = list(item[1:])
+        role = None
+        if len(rest) >= 2 and isinstance(rest[-1], str) and rest[-1] in FIGURE_ROLES:
+            role = rest.pop()
+        elif len(rest) == 3:
+            raise StoreError(f"{what}[{i}] {item!r}: the 4th item must be a figure role ({', '.join(FIGURE_ROLES)})")
+        if role is not None and label not in FIGURE_LABELS:
+            raise StoreError(f"{what}[{i}] {item!r}: only KILLED/WOUNDED spans take a figure role")
+        span = locate(text, rest, f"{what}[{i}] {label}")
+        out.append(Entity(label, span))
+        if role is not None:
+            roles[(span.start, span.end)] = role
+    return out, roles
 
 
 def document_from_quotes(
@@ -244,6 +264,7 @@ def document_from_quotes(
     incidents_raw = payload.get("incidents", [])
     if not isinstance(incidents_raw, list):
         raise StoreError(f"{d}: 'incidents' must be a list")
+    spans, roles = spans_and_roles_from_quotes(text, payload.get("spans", []), f"{d}: spans")
     doc = GoldDocument(
         doc_id=d,
         text=text,
@@ -251,10 +272,11 @@ def document_from_quotes(
         status=payload.get("status", "gold"),
         kind=payload["kind"],
         annotator=payload["annotator"],
-        spans=sorted_entities(spans_from_quotes(text, payload.get("spans", []), f"{d}: spans")),
+        spans=sorted_entities(spans),
         incidents=[incident_from_quotes(text, raw, f"{d}: incidents[{n}]") for n, raw in enumerate(incidents_raw)],
         # A document-level "notes" string is kept in meta (the store's place for free text).
         meta={**(meta or {}), **(payload.get("meta") or {}), **({"notes": payload["notes"]} if payload.get("notes") else {})},
+        roles=roles,
     )
     validate_document(doc)
     return doc
@@ -320,7 +342,10 @@ def quotes_from_document(doc: GoldDocument) -> dict[str, Any]:
         "status": doc.status,
         "source": dict(doc.source),
         "meta": dict(doc.meta),
-        "spans": [[e.label, *quote_of(doc.text, e.span)] for e in sorted_entities(doc.spans)],
+        "spans": [
+            [e.label, *quote_of(doc.text, e.span), *([doc.role_of(e)] if doc.role_of(e) else [])]
+            for e in sorted_entities(doc.spans)
+        ],
         "incidents": [incident_quotes(doc.text, inc) for inc in doc.incidents],
     }
 

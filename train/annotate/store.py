@@ -39,6 +39,14 @@ TextResolver = Callable[[Mapping[str, Any]], str]
 
 STATUSES: tuple[str, ...] = ("gold", "silver")
 KINDS: tuple[str, ...] = ("incident", "hard_negative")
+# Figure roles (GUIDELINES.md, "Figure roles"): what a KILLED/WOUNDED span is to the article's
+# incidents. Only `incident` figures are an incident's killed/wounded value.
+FIGURE_ROLES: tuple[str, ...] = (
+    "incident", "repeat", "part", "total", "superseded", "cumulative", "background", "not_violence",
+)
+FIGURE_LABELS: tuple[str, ...] = ("KILLED", "WOUNDED")
+# Corpora whose gold must give every figure a role (annotated after roles existed).
+ROLE_REQUIRED_CORPORA: frozenset[str] = frozenset({"webnews"})
 PRECISIONS: tuple[str, ...] = ("day", "week", "month", "year")
 #: Incident parts that are plain spans (counts and the date carry more).
 PLAIN_ROLES: tuple[str, ...] = ("perpetrator", "victim", "location", "source")
@@ -72,6 +80,11 @@ class GoldDocument:
     spans: list[Entity]
     incidents: list[Incident]
     meta: dict[str, Any] = field(default_factory=dict)
+    # (start, end) of a KILLED/WOUNDED span -> its figure role (FIGURE_ROLES)
+    roles: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def role_of(self, e: Entity) -> str | None:
+        return self.roles.get((e.start, e.end)) if e.label in FIGURE_LABELS else None
 
     @property
     def corpus(self) -> str:
@@ -92,7 +105,7 @@ class GoldDocument:
             "kind": self.kind,
             "annotator": self.annotator,
             "meta": dict(self.meta),
-            "spans": [{"label": e.label, "start": e.start, "end": e.end} for e in sorted_entities(self.spans)],
+            "spans": [_span_record(e, self.role_of(e)) for e in sorted_entities(self.spans)],
             "incidents": [_incident_record(i) for i in self.incidents],
         }
 
@@ -105,6 +118,13 @@ class GoldDocument:
             "entities": [e.to_json() for e in sorted_entities(self.spans)],
             "incidents": [i.to_json() for i in self.incidents],
         }
+
+
+def _span_record(e: Entity, role: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"label": e.label, "start": e.start, "end": e.end}
+    if role is not None:
+        out["role"] = role
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,8 +184,50 @@ def _article_field(article: Mapping[str, Any], name: str, where: str) -> str:
     return value
 
 
-def source_for_doc_id(doc_id: str) -> dict[str, Any]:
-    """The ``source`` dict a doc id stands for (SaudiNewsNet ids only, so far)."""
+_WN_ID_RE = re.compile(r"^wn-\d+-\d{4}$")
+
+
+@lru_cache(maxsize=2)
+def _webnews_articles(path: str) -> dict[str, dict[str, Any]]:
+    p = Path(path)
+    if not p.is_file():
+        raise StoreError(f"webnews corpus not found: {p} (set HASILA_DATA to the corpora folder)")
+    out: dict[str, dict[str, Any]] = {}
+    with p.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise StoreError(f"{p}:{n}: not JSON ({exc.msg})") from None
+            if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not isinstance(row.get("text"), str):
+                raise StoreError(f"{p}:{n}: a webnews line needs 'id' and 'text' strings")
+            out[row["id"]] = row
+    return out
+
+
+def webnews_article(doc_id: str, data: Path | None = None) -> dict[str, Any]:
+    """One excerpt of ``webnews/webnews.jsonl`` (fields id, url, outlet, country, text)."""
+    articles = _webnews_articles(str((data or data_dir()) / "webnews" / "webnews.jsonl"))
+    if doc_id not in articles:
+        raise StoreError(f"webnews: no excerpt {doc_id!r} in webnews/webnews.jsonl")
+    return articles[doc_id]
+
+
+def webnews_ids(data: Path | None = None) -> list[str]:
+    return list(_webnews_articles(str((data or data_dir()) / "webnews" / "webnews.jsonl")))
+
+
+def source_for_doc_id(doc_id: str, data: Path | None = None) -> dict[str, Any]:
+    """The ``source`` dict a doc id stands for (SaudiNewsNet ``snn-…`` and webnews ``wn-…`` ids)."""
+    if _WN_ID_RE.match(doc_id):
+        # The url pins the excerpt beside its hash; it is read from the corpus where available.
+        try:
+            url = webnews_article(doc_id, data).get("url")
+        except StoreError:
+            url = None
+        return {"corpus": "webnews", "id": doc_id, **({"url": url} if isinstance(url, str) else {})}
     zip_name, index = parse_saudinewsnet_id(doc_id)
     return {"corpus": "saudinewsnet", "zip": zip_name, "index": index, "field": "content"}
 
@@ -186,6 +248,9 @@ def corpus_meta(data: Path | None = None) -> Callable[[str], dict[str, Any]]:
     """doc id -> the meta its corpus gives (``{}`` for ids no corpus reader knows)."""
 
     def meta(doc_id: str) -> dict[str, Any]:
+        if _WN_ID_RE.match(doc_id):
+            row = webnews_article(doc_id, data)
+            return {k: row[k] for k in ("outlet", "country") if isinstance(row.get(k), str)}
         return meta_for_doc_id(doc_id, data) if _SNN_ID_RE.match(doc_id) else {}
 
     return meta
@@ -201,6 +266,11 @@ def corpus_resolver(data: Path | None = None) -> TextResolver:
             if not isinstance(zip_name, str) or not isinstance(index, int) or isinstance(index, bool):
                 raise StoreError(f"saudinewsnet source needs 'zip' (str) and 'index' (int), got {dict(source)}")
             return _article_field(saudinewsnet_article(zip_name, index, data), name, f"saudinewsnet {zip_name}#{index}")
+        if corpus == "webnews":
+            doc_id = source.get("id")
+            if not isinstance(doc_id, str):
+                raise StoreError(f"webnews source needs 'id' (str), got {dict(source)}")
+            return _article_field(webnews_article(doc_id, data), "text", f"webnews {doc_id}")
         raise StoreError(f"no text resolver for corpus {corpus!r} (source {dict(source)})")
 
     return resolve
@@ -310,6 +380,7 @@ def validate_document(doc: GoldDocument) -> None:
             raise StoreError(f"{what} {_fmt(text, e.start, e.end)}: unknown label {e.label!r}; known: {', '.join(LABELS)}")
         check_span(text, e.span, what)
     _check_no_overlap(d, text, doc.spans)
+    _check_roles(doc)
 
     if doc.kind == "incident" and not doc.incidents:
         raise StoreError(f"{d}: kind 'incident' but no incidents (use kind 'hard_negative' for documents without one)")
@@ -318,6 +389,40 @@ def validate_document(doc: GoldDocument) -> None:
     span_set = {(e.label, e.start, e.end) for e in doc.spans}
     for n, inc in enumerate(doc.incidents):
         _check_incident(d, text, n, inc, span_set)
+
+
+def _check_roles(doc: GoldDocument) -> None:
+    """Roles sit on KILLED/WOUNDED spans only, come from FIGURE_ROLES, agree with the incidents
+    (an incident's killed/wounded figure is role `incident`, and an `incident` figure belongs to
+    an incident), and are given for every figure where the corpus requires them."""
+    d, text = doc.doc_id, doc.text
+    if not isinstance(doc.roles, dict):
+        raise StoreError(f"{d}: roles must be a mapping of (start, end) to a role")
+    figures = {(e.start, e.end): e for e in doc.spans if e.label in FIGURE_LABELS}
+    for (start, end), role in doc.roles.items():
+        if (start, end) not in figures:
+            raise StoreError(f"{d}: role {role!r} on {_fmt(text, start, end)}, which is no KILLED/WOUNDED span")
+        if role not in FIGURE_ROLES:
+            raise StoreError(f"{d}: figure {_fmt(text, start, end)}: role {role!r} not one of {', '.join(FIGURE_ROLES)}")
+    used = set()
+    for inc in doc.incidents:
+        for c in (inc.killed, inc.wounded):
+            if c is not None:
+                used.add((c.span.start, c.span.end))
+    for key in used:
+        role = doc.roles.get(key)
+        if role is not None and role != "incident":
+            raise StoreError(f"{d}: figure {_fmt(text, *key)} is an incident's figure but has role {role!r} (use 'incident')")
+    for key, role in doc.roles.items():
+        if role == "incident" and key not in used:
+            raise StoreError(f"{d}: figure {_fmt(text, *key)} has role 'incident' but no incident uses it")
+    if doc.corpus in ROLE_REQUIRED_CORPORA and doc.status == "gold":
+        missing = [k for k in figures if k not in doc.roles]
+        if missing:
+            raise StoreError(
+                f"{d}: {len(missing)} figure(s) without a role, first {_fmt(text, *missing[0])}; "
+                f"every KILLED/WOUNDED span of a {doc.corpus} gold document needs one of {', '.join(FIGURE_ROLES)}"
+            )
 
 
 def _check_no_overlap(d: str, text: str, spans: list[Entity]) -> None:
@@ -476,8 +581,13 @@ def document_from_record(record: Any, text: str, where: str = "") -> GoldDocumen
         if not isinstance(record["spans"], list) or not isinstance(record["incidents"], list):
             raise StoreError(f"{d}: 'spans' and 'incidents' must be lists")
         spans = []
+        roles: dict[tuple[int, int], str] = {}
         for i, raw in enumerate(record["spans"]):
-            raw = _expect_dict(raw, f"{d}: span #{i}", ("label", "start", "end"), ("label", "start", "end"))
+            raw = _expect_dict(raw, f"{d}: span #{i}", ("label", "start", "end", "role"), ("label", "start", "end"))
+            if "role" in raw:
+                if not isinstance(raw["role"], str):
+                    raise StoreError(f"{d}: span #{i}: role must be a string, got {raw['role']!r}")
+                roles[(raw["start"], raw["end"])] = raw["role"]
             label = raw["label"]
             if label not in LABELS:
                 raise StoreError(
@@ -496,6 +606,7 @@ def document_from_record(record: Any, text: str, where: str = "") -> GoldDocumen
             spans=sorted_entities(spans),
             incidents=incidents,
             meta=record.get("meta") or {},
+            roles=roles,
         )
         validate_document(doc)
     except StoreError as exc:
