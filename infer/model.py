@@ -154,6 +154,10 @@ class TokenClassifier:
         self.stride = stride
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.encoder = WordEncoder(tokenizer)
+        # With structure heads (infer/heads.py): also return each word's last hidden state,
+        # from the same forward pass (float16 to keep what crosses to workers small).
+        self.with_vectors = False
+        self.path: str | None = None
 
     @classmethod
     def load(cls, path_or_id: str | os.PathLike, device: str | None = "auto", dtype: Any = None, *,
@@ -194,10 +198,12 @@ class TokenClassifier:
         if not isinstance(own, dict):
             raise ModelError(f"{where}: config.json's hasila_inference must be an object like "
                              f'{{"max_length": 128, "stride": 32}}, not {own!r}')
-        return cls(model, tokenizer, info=info, device=device, autocast_dtype=autocast,
-                   max_length=max_length or own.get("max_length"),
-                   stride=stride if stride is not None else own.get("stride"),
-                   batch_size=batch_size)
+        classifier = cls(model, tokenizer, info=info, device=device, autocast_dtype=autocast,
+                         max_length=max_length or own.get("max_length"),
+                         stride=stride if stride is not None else own.get("stride"),
+                         batch_size=batch_size)
+        classifier.path = where if local.is_dir() else None  # where the structure heads would be
+        return classifier
 
     @staticmethod
     def _position_limit(model: Any) -> int:
@@ -240,30 +246,39 @@ class TokenClassifier:
             starts = window_starts(len(doc.ids), self.window, self.stride) if len(doc.ids) else []
             plans.append(starts)
             windows.extend(doc.ids[s:s + self.window] for s in starts)
-        tag_ids, probs = self._run_windows(windows, batch_size)
+        tag_ids, probs, vectors = self._run_windows(windows, batch_size)
         out = []
         w0 = 0
         for doc, starts in zip(encoded, plans):
-            out.append(_collect_words(doc, starts, self.window, tag_ids[w0:w0 + len(starts)], probs[w0:w0 + len(starts)]))
+            scores = _collect_words(doc, starts, self.window, tag_ids[w0:w0 + len(starts)], probs[w0:w0 + len(starts)])
+            if vectors is not None:
+                scores = (*scores, _collect_vectors(doc, starts, self.window, vectors[w0:w0 + len(starts)],
+                                                    self.model.config.hidden_size))
+            out.append(scores)
             w0 += len(starts)
         return out
 
-    def _run_windows(self, windows: Sequence[np.ndarray], batch_size: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Argmax tag ids and their probabilities for each window's content tokens."""
+    def _run_windows(self, windows: Sequence[np.ndarray], batch_size: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray] | None]:
+        """Argmax tag ids and their probabilities for each window's content tokens (and their
+        last hidden states when ``with_vectors``)."""
         import torch
 
         order = sorted(range(len(windows)), key=lambda j: (-len(windows[j]), j))
         tag_ids: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
         probs: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
+        vectors: list[np.ndarray] | None = [None] * len(windows) if self.with_vectors else None  # type: ignore[list-item]
         pre, suf = len(self.prefix_ids), len(self.suffix_ids)
 
-        def fetch(pending: tuple[list[int], Any, Any]) -> None:
-            batch, p, t = pending
+        def fetch(pending: tuple[list[int], Any, Any, Any]) -> None:
+            batch, p, t, hs = pending
             p, t = p.cpu().numpy(), t.cpu().numpy()
+            hs = hs.to(torch.float16).cpu().numpy() if hs is not None else None
             for r, j in enumerate(batch):
                 n = len(windows[j])
                 tag_ids[j] = t[r, pre:pre + n]
                 probs[j] = p[r, pre:pre + n]
+                if hs is not None:
+                    vectors[j] = hs[r, pre:pre + n]
 
         pending = None
         with torch.inference_mode():
@@ -280,19 +295,21 @@ class TokenClassifier:
                     mask[r, :pre + n + suf] = 1
                 ids_t = torch.from_numpy(input_ids).to(self.device, non_blocking=True)
                 mask_t = torch.from_numpy(mask).to(self.device, non_blocking=True)
+                kwargs = {"output_hidden_states": True} if self.with_vectors else {}
                 if self.autocast_dtype is not None:
                     with torch.autocast(device_type="cuda", dtype=self.autocast_dtype):
-                        logits = self.model(input_ids=ids_t, attention_mask=mask_t).logits
+                        out = self.model(input_ids=ids_t, attention_mask=mask_t, **kwargs)
                 else:
-                    logits = self.model(input_ids=ids_t, attention_mask=mask_t).logits
-                p, t = logits.float().softmax(-1).max(-1)
+                    out = self.model(input_ids=ids_t, attention_mask=mask_t, **kwargs)
+                p, t = out.logits.float().softmax(-1).max(-1)
+                hs = out.hidden_states[-1] if self.with_vectors else None
                 # On a GPU the batch just queued runs while the previous one is copied back.
                 if pending is not None:
                     fetch(pending)
-                pending = (batch, p, t)
+                pending = (batch, p, t, hs)
             if pending is not None:
                 fetch(pending)
-        return tag_ids, probs
+        return tag_ids, probs, vectors
 
 
 @dataclass(frozen=True)
@@ -399,7 +416,25 @@ def _collect_words(doc: EncodedDoc, starts: Sequence[int], window: int, tag_ids:
     return tags, p
 
 
-def word_predictions(tags: Sequence[str], tag_ids: np.ndarray, probs: np.ndarray) -> list[WordPrediction]:
+def _collect_vectors(doc: EncodedDoc, starts: Sequence[int], window: int, vectors: Sequence[np.ndarray],
+                     hidden: int) -> np.ndarray:
+    """Per word: the last hidden state at its first sub-word, from its most central window
+    (zeros for a word the model never saw)."""
+    out = np.zeros((len(doc.first_token), hidden), dtype=np.float16)
+    if not starts:
+        return out
+    choice = most_central_window(len(doc.ids), window, starts)
+    seen = doc.first_token >= 0
+    tok = doc.first_token[seen]
+    win = choice[tok]
+    lengths = np.fromiter(map(len, vectors), dtype=np.int64, count=len(vectors))
+    offsets = np.cumsum(lengths) - lengths
+    at = offsets[win] + tok - np.asarray(starts, dtype=np.int64)[win]
+    out[seen] = np.concatenate(vectors)[at]
+    return out
+
+
+def word_predictions(tags: Sequence[str], tag_ids: np.ndarray, probs: np.ndarray, *_: Any) -> list[WordPrediction]:
     """``(tag, probability)`` per word. A word the tokenizer dropped entirely (e.g. only
     stripped marks) was never seen by the model, so it cannot belong to a span: ``("O", 1.0)``
     (tag id -1 from :func:`_collect_words`)."""

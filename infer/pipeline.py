@@ -44,7 +44,9 @@ from hasila.infer.casualty import complete_count_lists, read_counts
 from hasila.infer.decode import decode_entities, entity_to_original
 from hasila.infer.inputs import InputDoc, InputReader, check_doc_text
 from hasila.infer.model import EncodedDoc, TokenClassifier, find_model, word_predictions
+from hasila.infer.heads import StructureHeads
 from hasila.infer.normalize import NormalizedText, normalize
+from hasila.infer.structure import analyse, fill_fields, kept_entities
 from hasila.infer.records import check_record, error_record, ok_record
 from hasila.infer.tokenize import split_words
 
@@ -90,11 +92,25 @@ class Extractor:
 
     def __init__(self, model: TokenClassifier | str | None = None, *, device: str | None = "auto",
                  batch_size: int = DEFAULT_BATCH_SIZE, dtype: Any = None, chunk_size: int | None = None,
-                 workers: int = 0) -> None:
+                 workers: int = 0, heads: bool | StructureHeads | None = True,
+                 head_fields: dict[str, float] | None = None) -> None:
         if isinstance(model, TokenClassifier):
             self.classifier = model
+            model_dir = getattr(model, "path", None)
         else:
-            self.classifier = TokenClassifier.load(find_model(model), device=device, dtype=dtype, batch_size=batch_size)
+            model_dir = find_model(model)
+            self.classifier = TokenClassifier.load(model_dir, device=device, dtype=dtype, batch_size=batch_size)
+        # The structure heads beside the tagger (infer/heads.py): loaded by default when the model
+        # folder has them; heads=False runs the rules alone (and skips the hidden states).
+        if heads is True:
+            self.heads = StructureHeads.load(model_dir) if model_dir else None
+        elif isinstance(heads, StructureHeads):
+            self.heads = heads
+        else:
+            self.heads = None
+        if self.heads is not None and head_fields is not None:
+            self.heads = StructureHeads(self.heads.role, self.heads.arg, {**self.heads.config, "fields": head_fields})
+        self.classifier.with_vectors = self.heads is not None
         self.batch_size = batch_size
         self.chunk_size = chunk_size or default_chunk_size(batch_size)
         self.model_info = self.classifier.info.to_json()
@@ -141,7 +157,8 @@ class Extractor:
         prepared = _encode_prepared([_prepare(doc, self.model_info) for doc in chunk], self.classifier.encoder,
                                     self.model_info)
         scores = iter(self._score([p.encoded for p in prepared if isinstance(p, _Prepared)]))
-        return [(doc, item if isinstance(item, dict) else _finish(item, next(scores), self.classifier.tags, self.model_info))
+        return [(doc, item if isinstance(item, dict) else _finish(item, next(scores), self.classifier.tags, self.model_info,
+                                                                  self.heads))
                 for doc, item in zip(chunk, prepared)]
 
     def _score(self, encoded: Sequence[EncodedDoc]) -> list[Any]:
@@ -171,7 +188,8 @@ class Extractor:
             # spawn, not fork: the parent may hold CUDA and tokenizer threads, which fork does not copy safely.
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(self.classifier.encoder, self.classifier.tags, self.model_info),
+                initializer=_init_worker, initargs=(self.classifier.encoder, self.classifier.tags, self.model_info,
+                          self.heads),
             )
         return self._pool
 
@@ -292,7 +310,8 @@ def _encode_prepared(prepared: list[_Prepared | dict[str, Any]], encoder: Any,
     return out
 
 
-def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[str, Any]) -> dict[str, Any]:
+def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[str, Any],
+            heads: StructureHeads | None = None) -> dict[str, Any]:
     """The record of a prepared document from its word scores (or the model's exception)."""
     doc, norm = item.doc, item.norm
     if isinstance(scores, Exception):
@@ -300,11 +319,19 @@ def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[
     try:
         entities = decode_entities(norm.text, item.words, word_predictions(tags, *scores))
         entities = complete_count_lists(norm.text, read_counts(norm.text, entities))
-        incidents = assemble_incidents(norm, entities, doc.date)
+        structure = None
+        if heads is not None and len(scores) > 2:
+            structure = analyse(heads, norm, item.words, scores[2], entities)
+            incidents = assemble_incidents(norm, kept_entities(structure, entities), doc.date)
+            incidents = fill_fields(heads, structure, norm, incidents, entities)
+        else:
+            incidents = assemble_incidents(norm, entities, doc.date)
         record = ok_record(
             doc.doc_id, doc.text, entities=[entity_to_original(norm, e) for e in entities],
             incidents=incidents, model=model_info, date=doc.date, source=doc.source, url=doc.url,
         )
+        if structure is not None:
+            record["figure_roles"] = structure.roles_json(norm)
         check_record(record, doc.text)
         return record
     except Exception as exc:
@@ -314,7 +341,7 @@ def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[
 _WORKER: dict[str, Any] = {}  # in a worker process: the word encoder, tags and model info
 
 
-def _init_worker(encoder: Any, tags: Sequence[str], model_info: dict[str, Any]) -> None:
+def _init_worker(encoder: Any, tags: Sequence[str], model_info: dict[str, Any], heads: Any = None) -> None:
     import signal
 
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one thread per worker; the workers are the parallelism
@@ -323,7 +350,7 @@ def _init_worker(encoder: Any, tags: Sequence[str], model_info: dict[str, Any]) 
     # would wait for work forever. Each leaves once it is orphaned.
     parent = os.getppid()
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True, name="hasila-orphan-check").start()
-    _WORKER.update(encoder=encoder, tags=tuple(tags), model_info=model_info)
+    _WORKER.update(encoder=encoder, tags=tuple(tags), model_info=model_info, heads=heads)
 
 
 def _exit_when_orphaned(parent: int, every: float = 1.0) -> None:
@@ -345,7 +372,8 @@ def _finish_many(jobs: Sequence[tuple[InputDoc, Any]]) -> list[dict[str, Any]]:
     out = []
     for doc, scores in jobs:
         item = _prepare(doc, _WORKER["model_info"], check_text=False)
-        out.append(item if isinstance(item, dict) else _finish(item, scores, _WORKER["tags"], _WORKER["model_info"]))
+        out.append(item if isinstance(item, dict) else _finish(item, scores, _WORKER["tags"], _WORKER["model_info"],
+                                                                     _WORKER.get("heads")))
     return out
 
 

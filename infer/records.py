@@ -103,6 +103,8 @@ def record_spans(record: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
         for key, value in incident.items():
             if key != "confidence" and value is not None:
                 yield from _nested_spans(value, f"incidents[{i}].{key}")
+    for i, figure in enumerate(record.get("figure_roles") or []):
+        yield f"figure_roles[{i}]", figure
 
 
 def check_record(record: dict[str, Any], text: str | None) -> None:

@@ -131,7 +131,12 @@ def test_shipped_configs_load():
 def test_make_windows():
     assert make_windows(0, 10, 2) == []
     assert make_windows(7, 10, 2) == [(0, 7)]
-    assert make_windows(20, 10, 2) == [(0, 10), (8, 18), (16, 20)]
+    # the runtime's windows: the last one ends at the end with full context
+    assert make_windows(20, 10, 2) == [(0, 10), (8, 18), (10, 20)]
+    from hasila.infer.model import window_starts
+
+    for n in (1, 9, 10, 11, 57, 300):
+        assert [s for s, _ in make_windows(n, 10, 3)] == window_starts(n, 10, 3)
     with pytest.raises(ValueError):
         make_windows(5, 4, 4)
 

@@ -110,7 +110,7 @@ def evaluate_dataset(
     model_dir: Path | None = None,
 ) -> dict[str, Any]:
     from hasila.train.features import label_set_of_model
-    from hasila.train.trainer import predict_words, read_split
+    from hasila.train.trainer import read_split
 
     spec = resolve_data(name)
     label_set = label_set_of_model(model.config.id2label)
@@ -119,7 +119,16 @@ def evaluate_dataset(
     scored = [[lab for lab in a if lab in keep] for a in split.annotated]
     if not any(scored):
         raise EvaluationError(f"{name}: the model's labels {label_set.labels} and what the data annotates do not overlap")
-    predicted = predict_words(model, tokenizer, split.words, max_length=max_length, stride=stride, batch_size=batch_size)
+    # Through the runtime's own path (hasila.infer.model.TokenClassifier: its windows, the most
+    # central window per word), so that the entity figures are those of what ships.
+    from hasila.infer.model import ModelInfo, TokenClassifier, check_bio_labels
+
+    classifier = TokenClassifier(
+        model, tokenizer, device=str(next(model.parameters()).device), max_length=max_length, stride=stride,
+        batch_size=batch_size,
+        info=ModelInfo(name="evaluated", sha256=None, labels=check_bio_labels({int(k): v for k, v in model.config.id2label.items()})),
+    )
+    predicted = [[tag for tag, _ in doc] for doc in classifier.predict(split.words)]
     result: dict[str, Any] = {
         "corpus": spec.name,
         "split": spec.split,

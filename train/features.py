@@ -102,19 +102,16 @@ def tag_ids(tags: Sequence[str], label_set: LabelSet, where: str) -> list[int]:
 
 
 def make_windows(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]]:
-    """Half-open token ranges of at most ``size`` covering ``[0, n_tokens)``, consecutive ones
-    sharing ``stride`` tokens. ``[]`` for an empty document."""
+    """Half-open token ranges of at most ``size`` covering ``[0, n_tokens)``: the runtime's own
+    windows (:func:`hasila.infer.model.window_starts`), so that training and inference cut an
+    article the same way. ``[]`` for an empty document."""
+    from hasila.infer.model import window_starts
+
     if size <= stride:
         raise ValueError(f"window size {size} must exceed stride {stride}")
-    windows: list[tuple[int, int]] = []
-    start = 0
-    while start < n_tokens:
-        end = min(start + size, n_tokens)
-        windows.append((start, end))
-        if end == n_tokens:
-            break
-        start = end - stride
-    return windows
+    if n_tokens <= 0:
+        return []
+    return [(s, min(s + size, n_tokens)) for s in window_starts(n_tokens, size, stride)]
 
 
 def encode_documents(

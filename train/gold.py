@@ -27,9 +27,29 @@ class GoldError(HasilaError):
     """The gold store or its split table cannot be used."""
 
 
-def read_split_table(path: Path | None = None) -> dict[str, str]:
-    """doc id → split ("train" / "validation" / "test") from the selection file."""
-    path = path or (annotations_dir() / "selection.json")
+def read_split_table(path: Path | None = None, *, frozen: str | None = None) -> dict[str, str]:
+    """doc id → split ("train" / "validation" / "test"): the selection file's splits, overlaid by
+    ``splits.json`` (the v2 splits by event, with webnews) when it exists beside it. ``frozen``
+    ("dev_2015") gives the old table with that frozen split as "validation" instead."""
+    table = _read_selection(path or (annotations_dir() / "selection.json"))
+    v2 = (path.parent if path else annotations_dir()) / "splits.json"
+    if v2.is_file():
+        data = json.loads(v2.read_text(encoding="utf-8"))
+        if frozen is not None:
+            ids = set(data.get("frozen", {}).get(frozen, ()))
+            if not ids:
+                raise GoldError(f"{v2}: no frozen split {frozen!r}")
+            old = {k: ("validation" if k in ids else ("train" if v == "validation" else v)) for k, v in table.items()}
+            # documents the 2015 tables never had (webnews) take no part in the frozen splits
+            return {**{k: "excluded" for k in data.get("documents", {})}, **old}
+        for doc_id, split in data.get("documents", {}).items():
+            if split not in SPLIT_NAMES:
+                raise GoldError(f"{v2}: document {doc_id!r} has split {split!r}; known: train, dev, test")
+            table[doc_id] = SPLIT_NAMES[split]
+    return table
+
+
+def _read_selection(path: Path) -> dict[str, str]:
     if not path.is_file():
         raise GoldError(f"split table not found: {path} (written by python -m hasila.train.annotate.select)")
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -58,18 +78,20 @@ def gold_documents(
     statuses: Sequence[str] = ("gold",),
     store_root: Path | None = None,
     selection: Path | None = None,
+    corpora: Sequence[str] | None = None,
+    frozen: str | None = None,
 ) -> list[Any]:
     """Stored documents of the given statuses (and split, if given), in store order."""
     from hasila.train.annotate.store import corpus_resolver, load_store, store_dir
 
     docs = load_store(store_root or store_dir(), corpus_resolver())
-    docs = [d for d in docs if d.status in statuses]
+    docs = [d for d in docs if d.status in statuses and (corpora is None or d.corpus in corpora)]
     if split is None:
         return docs
     wanted = SPLIT_NAMES.get(split)
     if wanted is None:
         raise GoldError(f"unknown gold split {split!r}; known: train, dev (validation), test")
-    table = read_split_table(selection)
+    table = read_split_table(selection, frozen=frozen)
     return [d for d in docs if document_split(d, table) == wanted]
 
 
@@ -106,7 +128,9 @@ def gold_dataset_dict(statuses: Sequence[str] = ("gold",), store_root: Path | No
     table = read_split_table(selection) if docs else {}
     by_split: dict[str, list[Any]] = {"train": [], "validation": [], "test": []}
     for d in docs:
-        by_split[document_split(d, table)].append(d)
+        split = document_split(d, table)
+        if split in by_split:
+            by_split[split].append(d)
     def table(rows: list[dict[str, Any]]) -> Any:
         # column-wise, so an empty split still gets the schema
         return datasets.Dataset.from_dict({c: [r[c] for r in rows] for c in NER_FEATURES}, features=NER_FEATURES)

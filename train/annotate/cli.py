@@ -112,7 +112,31 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"  {corpus:14s} {status:6s} {kind:13s} {n}")
     print(f"spans: {sum(labels.values())}  " + "  ".join(f"{k} {labels[k]}" for k in sorted(labels)))
     print(f"incidents: {sum(len(d.incidents) for d in docs)}")
+    roles = Counter(d.role_of(e) or "(none)" for d in docs for e in d.spans if e.label in ("KILLED", "WOUNDED"))
+    print("figure roles: " + "  ".join(f"{k} {v}" for k, v in sorted(roles.items())))
+    countries = Counter(str(d.meta.get("country")) for d in docs if d.corpus == "webnews")
+    if countries:
+        print("webnews countries: " + "  ".join(f"{k} {v}" for k, v in sorted(countries.items(), key=lambda kv: -kv[1])))
     print(f"BIO: {bio.snapped} of {bio.spans} spans cut a word (whole word tagged), {bio.dropped} dropped (word already tagged)")
+    return 0
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    from collections import Counter as _C
+
+    from hasila.train.annotate.splits import build_splits, write_splits
+    from hasila.train.gold import _read_selection
+    from hasila.train.settings import annotations_dir
+
+    docs = [d for d in load_store(args.store, corpus_resolver(args.data)) if d.status == "gold"]
+    content = build_splits(docs, _read_selection(annotations_dir() / "selection.json"))
+    out = args.out or (annotations_dir() / "splits.json")
+    write_splits(out, content)
+    table = content["documents"]
+    by = _C((d.corpus, table.get(d.doc_id, "?"), d.kind) for d in docs)
+    for key, n in sorted(by.items()):
+        print("  ".join(key), n)
+    print(f"moved from dev_2015 to train: {len(content['moved_from_dev_2015'])}; written {out}")
     return 0
 
 
@@ -228,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="validate the whole store and print statistics")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("split", help="write annotations/splits.json: webnews by event and country, dev rebalanced")
+    p.add_argument("--out", type=Path, default=None)
+    p.set_defaults(func=cmd_split)
 
     p = sub.add_parser("agreement", help="inter-annotator agreement between the store and a second store")
     p.add_argument("--second", type=Path, required=True, help="store root of the independent second annotations")

@@ -720,13 +720,20 @@ class BioStats:
 
 
 def bio_with_stats(doc: GoldDocument) -> tuple[tuple[list[str], list[str], list[int], list[int]], BioStats]:
-    """BIO over :func:`split_words` words: a word belongs to a span if it overlaps it.
+    """BIO over the runtime's words (:func:`split_words` of the normalized text; starts and ends
+    are original offsets): a word belongs to a span if it overlaps it.
 
     Stored spans never overlap, but two can share a word (a missing space: «حمصوحماة» with two
     LOC spans); the word goes to the first span and the other is dropped (counted).
     """
-    bounds = split_words(doc.text)
-    words = [doc.text[s:e] for s, e in bounds]
+    # The words the runtime gives the model: those of the normalized text (infer/normalize.py),
+    # with their ranges in the original text (where the spans are) through the offset map.
+    from hasila.infer.normalize import normalize
+
+    norm = normalize(doc.text)
+    norm_bounds = split_words(norm.text)
+    words = [norm.text[s:e] for s, e in norm_bounds]
+    bounds = [norm.to_original(s, e) for s, e in norm_bounds]
     starts = [s for s, _ in bounds]
     ends = [e for _, e in bounds]
     tags = ["O"] * len(bounds)

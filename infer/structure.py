@@ -1,0 +1,96 @@
+"""How the pipeline uses the structure heads (infer/heads.py) around the rule assembly.
+
+Rule ids of the learned decisions (they appear in ``figure_roles`` records and in the docs):
+
+- ``H-role``: a figure the role head calls total / superseded / cumulative / background /
+  not_violence with at least the dev-chosen probability is kept out of the assembly (the rules
+  never see it: no incident from it). Repeats and parts stay: the assembly merges them.
+- ``H-arg``: for the fields the dev evaluation chose (``heads_config.json`` → ``fields``), an
+  incident's field is the candidate the argument head ranks first for that incident's figure,
+  when its probability reaches the field's threshold; otherwise the rule's choice stays.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
+
+import numpy as np
+
+from hasila.infer.heads import DocView, FigureRoleGuess, StructureHeads
+from hasila.infer.normalize import NormalizedText
+from hasila.infer.sentences import split_sentences
+from hasila.infer.types import Entity, Incident
+
+FIELD_ARGS = ("perpetrator", "victim", "location", "source")  # date needs resolution: rules keep it
+
+
+@dataclass
+class Structure:
+    view: DocView
+    guesses: list[FigureRoleGuess]
+    dropped: set[tuple[int, int]]
+
+    def roles_json(self, norm: NormalizedText) -> list[dict[str, Any]]:
+        out = []
+        for g in self.guesses:
+            s, e = norm.to_original(g.entity.start, g.entity.end)
+            out.append({
+                "label": g.entity.label, "start": s, "end": e, "text": norm.original[s:e],
+                "role": g.role, "probability": round(g.probability, 4),
+                "kept_out_by": "H-role" if (g.entity.start, g.entity.end) in self.dropped else None,
+            })
+        return out
+
+
+def analyse(heads: StructureHeads, norm: NormalizedText, words: Sequence[tuple[int, int]], vectors: np.ndarray,
+            entities: Sequence[Entity]) -> Structure:
+    view = DocView(np.asarray(vectors, dtype=np.float32), list(words), split_sentences(norm.text) or [(0, len(norm.text))])
+    guesses = heads.figure_roles(view, norm.text, entities)
+    return Structure(view, guesses, heads.dropped_figures(guesses))
+
+
+def kept_entities(structure: Structure, entities: Sequence[Entity]) -> list[Entity]:
+    return [e for e in entities if (e.start, e.end) not in structure.dropped]
+
+
+def _to_norm(norm: NormalizedText, start: int, end: int) -> tuple[int, int] | None:
+    """The normalized range of an original span (the offset map is monotonic)."""
+    a = bisect_left(norm.starts, start)
+    b = bisect_right(norm.ends, end)
+    return (a, b) if a < b else None
+
+
+def fill_fields(heads: StructureHeads, structure: Structure, norm: NormalizedText, incidents: Sequence[Incident],
+                entities: Sequence[Entity], fields: dict[str, float] | None = None, learned_only: bool = False) -> list[Incident]:
+    """Incidents with the fields the heads fill (``fields``: field → threshold; default the
+    model's dev-chosen ones). ``learned_only``: the field is the head's or null (ablation)."""
+    fields = heads.field_thresholds() if fields is None else fields
+    if not fields:
+        return list(incidents)
+    figures = {(e.start, e.end): e for e in entities if e.label in ("KILLED", "WOUNDED")}
+    out = []
+    for inc in incidents:
+        count = inc.killed or inc.wounded
+        fig = None
+        if count is not None:
+            at = _to_norm(norm, count.span.start, count.span.end)
+            fig = figures.get(at) if at else None
+            if fig is None and at is not None:
+                fig = next((f for f in figures.values() if f.start < at[1] and at[0] < f.end), None)
+        if fig is None:
+            out.append(replace(inc, **{f: None for f in fields}) if learned_only else inc)
+            continue
+        best = heads.arguments(structure.view, fig, entities)
+        changes: dict[str, Any] = {}
+        for field, tau in fields.items():
+            if field not in FIELD_ARGS:
+                continue
+            hit = best.get(field)
+            if hit is not None and hit[1] >= tau:
+                changes[field] = norm.original_span(hit[0].start, hit[0].end)
+            elif learned_only:
+                changes[field] = None
+        out.append(replace(inc, **changes) if changes else inc)
+    return out
