@@ -44,6 +44,7 @@ from hasila.infer.casualty import complete_count_lists, read_counts
 from hasila.infer.decode import decode_entities, entity_to_original
 from hasila.infer.inputs import InputDoc, InputReader, check_doc_text
 from hasila.infer.model import EncodedDoc, TokenClassifier, find_model, word_predictions
+from hasila.infer.figures import whole_figures
 from hasila.infer.heads import StructureHeads
 from hasila.infer.normalize import NormalizedText, normalize
 from hasila.infer.structure import analyse, fill_fields, kept_entities
@@ -318,6 +319,7 @@ def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[
         return _internal_error(doc, "the model", scores, model_info)
     try:
         entities = decode_entities(norm.text, item.words, word_predictions(tags, *scores))
+        entities = whole_figures(norm.text, item.words, entities)
         entities = complete_count_lists(norm.text, read_counts(norm.text, entities))
         structure = None
         if heads is not None and len(scores) > 2:

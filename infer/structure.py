@@ -63,10 +63,13 @@ def _to_norm(norm: NormalizedText, start: int, end: int) -> tuple[int, int] | No
 
 
 def fill_fields(heads: StructureHeads, structure: Structure, norm: NormalizedText, incidents: Sequence[Incident],
-                entities: Sequence[Entity], fields: dict[str, float] | None = None, learned_only: bool = False) -> list[Incident]:
+                entities: Sequence[Entity], fields: dict[str, float] | None = None, learned_only: bool | None = None) -> list[Incident]:
     """Incidents with the fields the heads fill (``fields``: field → threshold; default the
-    model's dev-chosen ones). ``learned_only``: the field is the head's or null (ablation)."""
+    model's dev-chosen ones). ``learned_only`` (default: the heads config's, for ablations):
+    the field is the head's or null, never the rule's."""
     fields = heads.field_thresholds() if fields is None else fields
+    if learned_only is None:
+        learned_only = bool(heads.config.get("learned_only", False))
     if not fields:
         return list(incidents)
     figures = {(e.start, e.end): e for e in entities if e.label in ("KILLED", "WOUNDED")}

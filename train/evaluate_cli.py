@@ -160,7 +160,37 @@ def _incident_scores(split: str, predictions: dict[str, dict[str, Any]] | None, 
         IncidentDoc(d.doc_id, d.incidents, incidents_from_record(records[d.doc_id]), hard_negative=d.kind == "hard_negative")
         for d in docs
     ]
-    return incident_metrics(items), how
+    from hasila.train.evaluate import analyst_metrics
+
+    metrics = incident_metrics(items)
+    # The analyst's scorer beside the span-overlap figures above (kept for continuity).
+    metrics["analyst"] = analyst_metrics([scored_doc(d, records[d.doc_id]) for d in docs])
+    return metrics, how
+
+
+def country_of(doc: Any) -> str:
+    """The breakdown key: webnews' country of the violence; SaudiNewsNet as its own group."""
+    meta = doc.meta if isinstance(doc.meta, dict) else {}
+    if doc.corpus == "webnews":
+        return str(meta.get("country") or "?")
+    return f"{doc.corpus} (2015)"
+
+
+def scored_doc(doc: Any, record: dict[str, Any]) -> Any:
+    """A gold document and its predicted record, for the analyst's scorer."""
+    from hasila.train.evaluate import FigureRole, ScoredDoc
+
+    pred = incidents_from_record(record)
+    gold_roles = [FigureRole(e.label, e.start, e.end, doc.role_of(e)) for e in doc.spans if doc.role_of(e)]
+    if "figure_roles" in record:
+        pred_roles = [FigureRole(f["label"], f["start"], f["end"], f["role"]) for f in record.get("figure_roles") or []]
+    else:
+        # rules only: a figure an incident uses is an incident's; of the others the rules say no role
+        used = {(c.span.start, c.span.end) for i in pred for c in (i.killed, i.wounded) if c is not None}
+        pred_roles = [FigureRole(e["label"], e["start"], e["end"], "incident" if (e["start"], e["end"]) in used else "(rules: no role)")
+                      for e in record.get("entities", []) if e["label"] in ("KILLED", "WOUNDED")]
+    return ScoredDoc(doc.doc_id, doc.incidents, pred, hard_negative=doc.kind == "hard_negative", corpus=doc.corpus,
+                     country=country_of(doc), gold_roles=gold_roles, pred_roles=pred_roles)
 
 
 def run_pipeline(model_dir: Path | None, docs: Sequence[Any]) -> dict[str, dict[str, Any]]:

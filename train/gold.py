@@ -80,6 +80,7 @@ def gold_documents(
     selection: Path | None = None,
     corpora: Sequence[str] | None = None,
     frozen: str | None = None,
+    skip_unsplit: bool = False,
 ) -> list[Any]:
     """Stored documents of the given statuses (and split, if given), in store order."""
     from hasila.train.annotate.store import corpus_resolver, load_store, store_dir
@@ -92,6 +93,13 @@ def gold_documents(
     if wanted is None:
         raise GoldError(f"unknown gold split {split!r}; known: train, dev (validation), test")
     table = read_split_table(selection, frozen=frozen)
+    if skip_unsplit:  # annotation still under way: documents not split yet are left out, loudly
+        unsplit = [d.doc_id for d in docs if d.doc_id not in table and not (isinstance(d.meta, dict) and d.meta.get("split"))]
+        if unsplit:
+            import logging
+
+            logging.getLogger("hasila.gold").warning("%d gold documents have no split yet and are left out (run hasila-annotate split)", len(unsplit))
+            docs = [d for d in docs if d.doc_id not in set(unsplit)]
     return [d for d in docs if document_split(d, table) == wanted]
 
 
