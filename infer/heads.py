@@ -205,7 +205,7 @@ class StructureHeads:
             config = json.loads(cfg_path.read_text(encoding="utf-8"))
             t = {k: v.astype(np.float32) for k, v in load_file(str(w_path)).items()}
             mlps = {name: _MLP(*(t[f"{name}.{k}"] for k in ("w1", "b1", "w2", "b2", "mean", "std"))) for name in ("role", "arg")}
-        except (OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # safetensors raises its own error type for a damaged file
             raise HasilaError(f"{d}: cannot load the structure heads ({HEADS_WEIGHTS}, {HEADS_CONFIG}): {exc}") from exc
         if tuple(config.get("roles", ())) != ROLES or tuple(config.get("arg_labels", ())) != ARG_LABELS:
             raise HasilaError(f"{cfg_path}: the heads were trained for other role/argument labels")
