@@ -2,6 +2,8 @@
 
 * **Span level**: per label, precision/recall/F1 of annotator B's spans against A's, exact offsets
   (symmetric in F1). Also a word-level variant (spans snapped to whole words, as the model sees them).
+* **Figure roles**: over the KILLED/WOUNDED spans both annotators tagged with the same offsets,
+  the share given the same role (and the confusions).
 * **Incident level**: for each document, the multiset of killed figures and of wounded figures;
   agreement = F1 of matched figures (same value), plus the share of documents whose figures agree
   exactly and whose `kind` (incident / hard_negative) agrees.
@@ -55,6 +57,9 @@ class Agreement:
     spans_words: dict[str, PRF] = field(default_factory=lambda: {lab: PRF() for lab in LABELS})
     killed: PRF = field(default_factory=PRF)
     wounded: PRF = field(default_factory=PRF)
+    roles_compared: int = 0  # figures both annotators tagged with the same offsets and a role
+    roles_equal: int = 0
+    role_pairs: Counter = field(default_factory=Counter)  # (role A, role B) -> figures
     docs_figures_equal: int = 0
     docs_kind_equal: int = 0
     disagreements: list[dict] = field(default_factory=list)
@@ -78,6 +83,11 @@ class Agreement:
                 "wounded_figures": self.wounded.to_json(),
                 "documents_with_identical_figures": round(self.docs_figures_equal / n, 4),
                 "documents_with_same_kind": round(self.docs_kind_equal / n, 4),
+            },
+            "figure_roles": {
+                "figures_compared": self.roles_compared,
+                "agreement": round(self.roles_equal / self.roles_compared, 4) if self.roles_compared else None,
+                "confusions": {f"{a} / {b}": n for (a, b), n in sorted(self.role_pairs.items()) if a != b},
             },
             "disagreements": self.disagreements,
         }
@@ -103,6 +113,12 @@ def compare(pairs: Iterable[tuple[object, object]]) -> Agreement:
             wa = Counter(_word_span(words, s, e) for s, e in sa.elements())
             wb = Counter(_word_span(words, s, e) for s, e in sb.elements())
             agg.spans_words[lab].add(wa, wb)
+        roles_a = getattr(a, "roles", {}) or {}
+        roles_b = getattr(b, "roles", {}) or {}
+        for key in sorted(set(roles_a) & set(roles_b)):
+            agg.roles_compared += 1
+            agg.roles_equal += roles_a[key] == roles_b[key]
+            agg.role_pairs[(roles_a[key], roles_b[key])] += 1
         ka = Counter(i.killed.value for i in a.incidents if i.killed is not None)
         kb = Counter(i.killed.value for i in b.incidents if i.killed is not None)
         wa_ = Counter(i.wounded.value for i in a.incidents if i.wounded is not None)
