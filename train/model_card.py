@@ -36,15 +36,17 @@ CORPUS_INFO: dict[str, dict[str, Any]] = {
                "non_commercial": False, "research_only": False},
     "saudinewsnet": {"title": "SaudiNewsNet (31,030 articles from 14 Saudi outlets, 2015)", "license": "CC BY-NC-SA 4.0",
                      "non_commercial": True, "research_only": False},
-    "gold": {"title": "Hasila gold annotations (stand-off, on SaudiNewsNet articles)",
-             "license": "annotations by the project; the texts are SaudiNewsNet, CC BY-NC-SA 4.0",
-             "non_commercial": True, "research_only": False},
+    "gold": {"title": "Hasila gold annotations (stand-off): SaudiNewsNet articles (2015) and webnews excerpts "
+                      "(public Arabic news pages of 441 outlets, 24 countries, about 2006–2026; listed by URL in the store)",
+             "license": "annotations by the project; texts: SaudiNewsNet CC BY-NC-SA 4.0, webnews excerpts belong to their "
+                        "publishers (annotation, training and evaluation only; research use)",
+             "non_commercial": True, "research_only": True},
 }
 
 DATASET_TITLES = {
     "anercorp-camel-test": "ANERcorp, CAMeL Lab test split",
-    "gold-dev": "Hasila gold annotations, dev split",
-    "gold-test": "Hasila gold annotations, test split (later dates + an unseen outlet)",
+    "gold-dev": "Hasila gold annotations, dev split (v2: SaudiNewsNet dev rebalanced + webnews dev, by event)",
+    "gold-test": "Hasila gold annotations, test split (SaudiNewsNet: later dates + an unseen outlet; webnews: held-out events)",
 }
 
 
@@ -176,6 +178,59 @@ def _incident_table(inc: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _iv(block: dict[str, Any], key: str) -> str:
+    v = (block.get("figures") or {}).get(key)
+    iv = (block.get("intervals") or {}).get(key)
+    if v is None:
+        return "–"
+    return f"{_pct(v)}" + (f" [{_pct(iv[0])}–{_pct(iv[1])}]" if iv else "")
+
+
+ANALYST_ROWS = (
+    ("incident_f1", "incidents F1 (kind + value agree)"), ("incident_precision", "incidents precision"),
+    ("incident_recall", "incidents recall"), ("killed_f1", "killed figures F1 (value)"), ("wounded_f1", "wounded figures F1 (value)"),
+    ("perpetrator_accuracy", "perpetrator (accuracy, matched pairs)"), ("victim_accuracy", "victim"),
+    ("location_accuracy", "location"), ("date_accuracy", "date"), ("source_accuracy", "source"),
+    ("figure_role_accuracy", "figure-role accuracy (gold figures)"), ("hard_negative_false_rate", "hard negatives with a false incident"),
+)
+
+
+def _analyst_table(analyst: dict[str, Any]) -> str:
+    """The analyst's scorer: overall and per corpus, with bootstrap 95% intervals."""
+    cols = [("all", analyst["overall"])] + [(k, v) for k, v in sorted((analyst.get("by_corpus") or {}).items())]
+    rows = ["| what | " + " | ".join(f"{name} ({b['documents']} docs)" for name, b in cols) + " |",
+            "|---|" + "---|" * len(cols)]
+    for key, title in ANALYST_ROWS:
+        rows.append(f"| {title} | " + " | ".join(_iv(b, key) for _, b in cols) + " |")
+    return "\n".join(rows)
+
+
+def _heads_section(model_dir: Path | None) -> list[str]:
+    if model_dir is None or not (model_dir / "heads_config.json").is_file():
+        return []
+    cfg = json.loads((model_dir / "heads_config.json").read_text(encoding="utf-8"))
+    t = cfg.get("training", {})
+    out = ["", "## Structure heads", ""]
+    out.append(
+        "Beside the tagger, `heads.safetensors` + `heads_config.json` hold two small heads that read the tagger's own last "
+        "hidden states (one forward pass; `transformers.pipeline` ignores them and loads the tagger alone): a **figure-role** "
+        "head (each KILLED/WOUNDED figure → incident / repeat / part / total / superseded / cumulative / background / "
+        "not_violence) and an **incident-argument** head (each figure and a PER/ORG/LOC/DATE span near it → perpetrator / "
+        "victim / location / date / source / none). Two-layer perceptrons over pooled span vectors and position features "
+        "(`hasila.infer.heads`), trained on the gold train split with the tagger frozen (`python -m hasila.train.heads`)."
+    )
+    out += ["", f"Training: {t.get('train_figures')} gold figures, {t.get('train_pairs')} figure–span pairs; seeds "
+            f"{t.get('seeds')}; dev incident F1 by seed {[round(x * 100, 1) for x in t.get('dev_incident_f1_by_seed', [])]}. "
+            f"Role distribution in train: {t.get('train_role_distribution')}.",
+            "", f"How the pipeline uses them (chosen on dev): figures the role head calls total / superseded / cumulative / "
+            f"background / not_violence with probability ≥ {cfg.get('drop_threshold')} make no incident (rule `H-role`; "
+            f"{'off' if cfg.get('drop_threshold', 1.01) > 1 else 'on'}); fields filled by the argument head where it is "
+            f"confident (rule `H-arg`, field: threshold): {cfg.get('fields') or 'none'}; the rules decide the rest.",
+            "", "Limits: the heads learned from a few hundred articles; roles that are rare in the gold (total, superseded, "
+            "background) are the least reliable, and a field the head leaves to the rules is only as good as the rules."]
+    return out
+
+
 def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None = None, name: str | None = None,
                       training_log: dict[str, Any] | None = None) -> str:
     model = metrics.get("model", {})
@@ -278,6 +333,10 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
         if res.get("incidents"):
             out += ["", f"Incident level ({res['incidents']['documents']} documents; predictions from {res.get('incident_predictions', '?')}):", ""]
             out.append(_incident_table(res["incidents"]))
+            if res["incidents"].get("analyst"):
+                out += ["", "Judged like an analyst (a predicted incident matches when a figure's kind and value agree, whichever "
+                        "telling it took; fields as accuracy over matched pairs, names compared without clitics; bootstrap 95% "
+                        "intervals in brackets):", "", _analyst_table(res["incidents"]["analyst"])]
     if metrics.get("ablations"):
         # Measured by `hasila-evaluate` on the same dev data; each row names the run and what it changed.
         rows = metrics["ablations"]
@@ -292,6 +351,7 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
         for b in metrics["benchmark_models"]:
             per = ", ".join(f"{k} {_pct(v)}" for k, v in sorted(b.get("per_label_f1", {}).items()))
             out.append(f"| {b['model']} | {b['what']} | `{b['data']}` | {_pct(b.get('micro_f1'))} | {per} |")
+    out += _heads_section(Path(model["path"]) if model.get("path") and Path(str(model["path"])).is_dir() else None)
     out += ["", "## Limitations and risks", ""]
     out.append(
         "- **Misattributed responsibility.** Perpetrator and victim are read from the text; an outlet's framing, a "
