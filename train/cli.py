@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--dtype", default="float16", choices=("float16", "bfloat16", "float32"))
 
     sub.add_parser("base", help="build / trim / adapt the base encoder (hasila-train base --help)", add_help=False)
+    sub.add_parser("heads", help="train the structure heads into a tagger's folder (hasila-train heads --help)", add_help=False)
     return parser
 
 
@@ -136,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         from hasila.train.base.cli import main as base_main
 
         return base_main(argv[1:])
+    if argv and argv[0] == "heads":
+        from hasila.train.heads import main as heads_main
+
+        return heads_main(argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(level=getattr(args, "log_level", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     quiet_libraries()

@@ -7,7 +7,7 @@ path (normalize → words → TokenClassifier windows) gives every gold document
 how the pipeline uses them (the role head's drop threshold; which fields the argument head
 fills, at which threshold) are chosen on dev with the analyst's scorer, never on test.
 
-    python -m hasila.train.heads --model models/hasila-ner [--epochs 60] [--seed 13]
+    hasila-train heads --model runs/hasila-ner-world [--epochs 60] [--seed 13 --seed 14 ...]
 """
 
 from __future__ import annotations
@@ -295,7 +295,7 @@ def choose_settings(heads: StructureHeads, dev: Sequence[Cached], tags: Sequence
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m hasila.train.heads", description=__doc__,
+    ap = argparse.ArgumentParser(prog="hasila-train heads", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True, help="the tagger's folder; the heads are written into it")
     ap.add_argument("--epochs", type=int, default=60)
