@@ -129,8 +129,11 @@ def cmd_split(args: argparse.Namespace) -> int:
     from hasila.train.settings import annotations_dir
 
     docs = [d for d in load_store(args.store, corpus_resolver(args.data)) if d.status == "gold"]
-    content = build_splits(docs, _read_selection(annotations_dir() / "selection.json"))
+    import json as _json
+
     out = args.out or (annotations_dir() / "splits.json")
+    previous = None if args.fresh or not out.is_file() else _json.loads(out.read_text(encoding="utf-8"))
+    content = build_splits(docs, _read_selection(annotations_dir() / "selection.json"), previous)
     write_splits(out, content)
     table = content["documents"]
     by = _C((d.corpus, table.get(d.doc_id, "?"), d.kind) for d in docs)
@@ -255,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("split", help="write annotations/splits.json: webnews by event and country, dev rebalanced")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--fresh", action="store_true", help="deal every group anew (ignore the splits written before)")
     p.set_defaults(func=cmd_split)
 
     p = sub.add_parser("agreement", help="inter-annotator agreement between the store and a second store")

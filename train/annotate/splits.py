@@ -89,17 +89,29 @@ def event_groups(docs: Sequence[Any], min_jaccard: float = 0.25) -> list[list[An
     return list(groups.values())
 
 
-def webnews_splits(docs: Sequence[Any]) -> dict[str, str]:
-    """doc id → train / dev / test for webnews documents."""
+def webnews_splits(docs: Sequence[Any], previous: dict[str, str] | None = None) -> dict[str, str]:
+    """doc id → train / dev / test for webnews documents. ``previous`` (the splits written
+    before, while annotation went on) is kept: a group with an assigned member keeps that split
+    (the majority, if its members disagree), so that a document never moves between splits
+    once a model may have trained on it; only wholly new groups are dealt out."""
+    previous = previous or {}
     groups = event_groups(docs)
     by_country: dict[str, list[list[Any]]] = {}
+    out: dict[str, str] = {}
+    dealt: dict[str, int] = {}
     for g in groups:
         countries = sorted({str(d.meta.get("country", "none")) for d in g})
-        by_country.setdefault(countries[0], []).append(g)
-    out: dict[str, str] = {}
+        known = [previous[d.doc_id] for d in g if d.doc_id in previous]
+        if known:
+            split = max(sorted(set(known)), key=known.count)
+            for d in g:
+                out[d.doc_id] = split
+            dealt[countries[0]] = dealt.get(countries[0], 0) + 1
+        else:
+            by_country.setdefault(countries[0], []).append(g)
     for country, gs in sorted(by_country.items()):
         gs.sort(key=lambda g: _h(min(d.doc_id for d in g)))
-        offset = int(_h(country)[:8], 16) % len(PATTERN)  # countries with few groups do not all start at test
+        offset = int(_h(country)[:8], 16) % len(PATTERN) + dealt.get(country, 0)
         for n, g in enumerate(gs):
             split = PATTERN[(n + offset) % len(PATTERN)]
             for d in g:
@@ -124,11 +136,13 @@ def rebalance_dev(snn_table: dict[str, str], snn_docs: Sequence[Any], dev_total:
     return table, sorted(moved)
 
 
-def build_splits(docs: Sequence[Any], selection_table: dict[str, str]) -> dict[str, Any]:
-    """The content of ``splits.json`` for the gold documents ``docs``."""
+def build_splits(docs: Sequence[Any], selection_table: dict[str, str], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The content of ``splits.json`` for the gold documents ``docs`` (``previous``: the
+    content written before; its webnews assignments are kept)."""
     wn = [d for d in docs if d.corpus == "webnews"]
     snn = [d for d in docs if d.corpus != "webnews"]
-    wn_table = {k: {"dev": "validation"}.get(v, v) for k, v in webnews_splits(wn).items()}
+    before = {k: v for k, v in ((previous or {}).get("documents") or {}).items() if k.startswith("wn-")}
+    wn_table = {k: {"dev": "validation"}.get(v, v) for k, v in webnews_splits(wn, before).items()}
     wn_dev = sum(v == "validation" for v in wn_table.values())
     snn_dev = sum(selection_table.get(d.doc_id) == "validation" for d in snn)
     snn_table, moved = rebalance_dev(
