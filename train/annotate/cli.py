@@ -172,7 +172,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from hasila.train.gold import gold_documents
     from hasila.train.settings import annotations_dir
 
-    by_split = {name: gold_documents(name, store_root=args.store) for name in ("train", "dev", "test")}
+    by_split: dict[str, list] = {}
+    for name in ("train", "dev", "test"):
+        docs = gold_documents(name, store_root=args.store)
+        for corpus, short in (("saudinewsnet", "snn"), ("webnews", "wn")):
+            by_split[f"{short} {name}"] = [d for d in docs if d.corpus == corpus]
     stats = store_stats(by_split)
     table = markdown(stats)
     print(json.dumps(stats, ensure_ascii=False, indent=1))

@@ -15,6 +15,7 @@ from hasila.infer.labels import LABELS
 from hasila.infer.quantity import QuantityError, parse_quantity
 from hasila.infer.tokenize import split_words
 
+ROLE_ORDER = ("incident", "repeat", "part", "total", "superseded", "cumulative", "background", "not_violence")
 COUNT_FORMS = ("digits", "words", "dual", "lone noun", "vague", "unparsed")
 _DIGIT = re.compile(r"[0-9٠-٩۰-۹]")
 _NUMBER_WORD = re.compile(
@@ -42,6 +43,7 @@ def count_form(text: str) -> str:
 def split_stats(docs: Sequence[object]) -> dict:
     labels = Counter(e.label for d in docs for e in d.spans)
     forms = Counter(count_form(e.text) for d in docs for e in d.spans if e.label in ("KILLED", "WOUNDED"))
+    roles = Counter(d.role_of(e) for d in docs for e in d.spans if e.label in ("KILLED", "WOUNDED") and d.role_of(e))
     kinds = Counter(d.kind for d in docs)
     return {
         "documents": len(docs),
@@ -54,6 +56,8 @@ def split_stats(docs: Sequence[object]) -> dict:
         "incidents_with_wounded": sum(i.wounded is not None for d in docs for i in d.incidents),
         "count_forms": {f: forms.get(f, 0) for f in COUNT_FORMS},
         "outlets": len({(d.meta or {}).get("outlet") for d in docs}),
+        "countries": len({(d.meta or {}).get("country") for d in docs if (d.meta or {}).get("country") not in (None, "none")}),
+        "figure_roles": {r: roles.get(r, 0) for r in ROLE_ORDER},
     }
 
 
@@ -70,12 +74,14 @@ def markdown(stats: dict) -> str:
         ("… reporting incidents", [stats[c]["incident_documents"] for c in cols]),
         ("… hard negatives", [stats[c]["hard_negatives"] for c in cols]),
         ("outlets", [stats[c]["outlets"] for c in cols]),
+        ("countries (webnews)", [stats[c]["countries"] for c in cols]),
         ("tokens (words)", [f"{stats[c]['tokens']:,}" for c in cols]),
         *[(f"{lab} spans", [stats[c]["spans"][lab] for c in cols]) for lab in LABELS],
         ("incidents", [stats[c]["incidents"] for c in cols]),
         ("… with a killed figure", [stats[c]["incidents_with_killed"] for c in cols]),
         ("… with a wounded figure", [stats[c]["incidents_with_wounded"] for c in cols]),
         *[(f"count form: {f}", [stats[c]["count_forms"][f] for c in cols]) for f in COUNT_FORMS],
+        *[(f"figure role: {r}", [stats[c]["figure_roles"][r] for c in cols]) for r in ROLE_ORDER],
     ]
     lines = ["| | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     lines += [f"| {name} | " + " | ".join(str(v) for v in values) + " |" for name, values in rows]
