@@ -239,6 +239,15 @@ class StructureHeads:
             best[name] = (cands[j], float(probs[j, k]))
         return best
 
+    def calibrated(self, what: str, p: float) -> float | None:
+        """``p`` through the dev-fitted binning map ``calibration[what]`` (None without one)."""
+        cal = (self.config.get("calibration") or {}).get(what)
+        if not cal:
+            return None
+        edges, values = cal["edges"], cal["values"]
+        k = int(np.searchsorted(np.asarray(edges[1:-1]), p, side="right"))
+        return float(values[min(k, len(values) - 1)])
+
     def field_thresholds(self) -> dict[str, float]:
         """Fields the heads fill (dev-chosen): field → probability threshold."""
         return {k: float(v) for k, v in (self.config.get("fields") or {}).items()}

@@ -24,6 +24,7 @@ from hasila.infer.sentences import split_sentences
 from hasila.infer.types import Entity, Incident
 
 FIELD_ARGS = ("perpetrator", "victim", "location", "source")  # date needs resolution: rules keep it
+CONFIDENCE_FIELDS = ("perpetrator", "victim", "location", "date", "source")
 
 
 @dataclass
@@ -70,8 +71,6 @@ def fill_fields(heads: StructureHeads, structure: Structure, norm: NormalizedTex
     fields = heads.field_thresholds() if fields is None else fields
     if learned_only is None:
         learned_only = bool(heads.config.get("learned_only", False))
-    if not fields:
-        return list(incidents)
     figures = {(e.start, e.end): e for e in entities if e.label in ("KILLED", "WOUNDED")}
     out = []
     for inc in incidents:
@@ -95,5 +94,63 @@ def fill_fields(heads: StructureHeads, structure: Structure, norm: NormalizedTex
                 changes[field] = norm.original_span(hit[0].start, hit[0].end)
             elif learned_only:
                 changes[field] = None
-        out.append(replace(inc, **changes) if changes else inc)
+        new = replace(inc, **changes) if changes else inc
+        out.append(_with_confidence(heads, structure, norm, new, fig, entities))
     return out
+
+
+def incident_score(structure: Structure, fig: Entity) -> float | None:
+    """The role head's probability that the figure is one an incident is made of (incident,
+    repeat or part): the raw score behind an incident's calibrated confidence."""
+    from hasila.infer.heads import ROLES
+
+    for g in structure.guesses:
+        if (g.entity.start, g.entity.end) == (fig.start, fig.end):
+            return sum(p for r, p in zip(ROLES, g.probs) if r in ("incident", "repeat", "part"))
+    return None
+
+
+def field_scores(heads: StructureHeads, structure: Structure, norm: NormalizedText, inc: Incident, fig: Entity,
+                 entities: Sequence[Entity]) -> dict[str, float]:
+    """Per set field, the argument head's probability of that field for the chosen span (0 when
+    the span is no candidate of the head's)."""
+    from hasila.infer.heads import ARG_LABELS, candidates_for, pair_features
+
+    cands = candidates_for(structure.view, fig, entities)
+    probs = heads.arg(pair_features(structure.view, fig, cands)) if cands else None
+    out = {}
+    for field in CONFIDENCE_FIELDS:
+        value = getattr(inc, field)
+        if value is None:
+            continue
+        span = value.span if field == "date" else value
+        at = _to_norm(norm, span.start, span.end)
+        p = 0.0
+        if probs is not None and at is not None:
+            for j, c in enumerate(cands):
+                if c.start < at[1] and at[0] < c.end:
+                    p = max(p, float(probs[j, ARG_LABELS.index(field)]))
+        out[field] = p
+    return out
+
+
+def _with_confidence(heads: StructureHeads, structure: Structure, norm: NormalizedText, inc: Incident, fig: Entity,
+                     entities: Sequence[Entity]) -> Incident:
+    """The incident's confidence and its fields' (``field_confidence``) from the heads, through
+    the dev-fitted calibration; unchanged where the model has no calibration."""
+    raw = incident_score(structure, fig)
+    conf = heads.calibrated("incident", raw) if raw is not None else None
+    fields = {}
+    raw_fields = field_scores(heads, structure, norm, inc, fig, entities)
+    for field, p in raw_fields.items():
+        c = heads.calibrated(field, p)
+        if c is not None:
+            fields[field] = round(c, 4)
+    extra = dict(inc.extra)
+    if heads.config.get("emit_raw_scores"):  # training only: the scores calibration is fitted on
+        extra["_raw_scores"] = {"incident": raw, **raw_fields}
+    if conf is None and not fields:
+        return replace(inc, extra=extra) if extra != inc.extra else inc
+    if fields:
+        extra["field_confidence"] = fields
+    return replace(inc, confidence=conf if conf is not None else inc.confidence, extra=extra)

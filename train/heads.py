@@ -294,6 +294,100 @@ def choose_settings(heads: StructureHeads, dev: Sequence[Cached], tags: Sequence
     return {"drop_threshold": best_drop, "fields": fields, "trail": trail}
 
 
+CAL_BINS = 8
+
+
+def _fit_bins(pairs: Sequence[tuple[float, int]], bins: int = CAL_BINS) -> dict[str, list[float]]:
+    """Histogram binning on equal-width bins of [0, 1]: each bin's value is its observed rate
+    (a bin with few cases leans on the overall rate: add-2 smoothing toward it)."""
+    edges = [i / bins for i in range(bins + 1)]
+    overall = sum(y for _, y in pairs) / len(pairs) if pairs else 0.5
+    values = []
+    for k in range(bins):
+        ys = [y for p, y in pairs if (edges[k] <= p < edges[k + 1]) or (k == bins - 1 and p == 1.0)]
+        values.append((sum(ys) + 2 * overall) / (len(ys) + 2))
+    return {"edges": edges, "values": values}
+
+
+def _apply_bins(cal: dict[str, list[float]], p: float) -> float:
+    k = int(np.searchsorted(np.asarray(cal["edges"][1:-1]), p, side="right"))
+    return cal["values"][min(k, len(cal["values"]) - 1)]
+
+
+def ece(pairs: Sequence[tuple[float, int]], bins: int = 10) -> float | None:
+    """Expected calibration error over equal-width bins."""
+    if not pairs:
+        return None
+    total = 0.0
+    for k in range(bins):
+        sel = [(p, y) for p, y in pairs if (k / bins <= p < (k + 1) / bins) or (k == bins - 1 and p == 1.0)]
+        if sel:
+            total += len(sel) / len(pairs) * abs(sum(p for p, _ in sel) / len(sel) - sum(y for _, y in sel) / len(sel))
+    return total
+
+
+def reliability(pairs: Sequence[tuple[float, int]], bins: int = 10) -> list[dict[str, float]]:
+    out = []
+    for k in range(bins):
+        sel = [(p, y) for p, y in pairs if (k / bins <= p < (k + 1) / bins) or (k == bins - 1 and p == 1.0)]
+        if sel:
+            out.append({"bin": k, "mean_predicted": sum(p for p, _ in sel) / len(sel),
+                        "observed": sum(y for _, y in sel) / len(sel), "n": len(sel)})
+    return out
+
+
+def calibration_pairs(cached: Sequence[Cached], heads: StructureHeads, tags: Sequence[str], info: dict[str, Any]) -> dict[str, list[tuple[float, int, str]]]:
+    """(raw score, right?, doc id) per predicted incident ("incident": matched a gold incident)
+    and per set field of matched incidents (field: the field agrees with gold)."""
+    from hasila.train.evaluate import _analyst_pairs, _same_field, incidents_from_record
+
+    raw_heads = StructureHeads(heads.role, heads.arg, {**heads.config, "emit_raw_scores": True, "calibration": {}})
+    records = records_with(cached, raw_heads, tags, info)
+    out: dict[str, list[tuple[float, int, str]]] = {"incident": [], **{f: [] for f in ("perpetrator", "victim", "location", "date", "source")}}
+    for c in cached:
+        rec = records[c.doc.doc_id]
+        if rec.get("status") != "ok":
+            continue
+        pred = incidents_from_record(rec)
+        raws = [x.get("_raw_scores") for x in rec["incidents"]]
+        matched = dict(_analyst_pairs(c.doc.incidents, pred))
+        for i, inc in enumerate(pred):
+            r = raws[i] or {}
+            if r.get("incident") is not None:
+                out["incident"].append((float(r["incident"]), int(i in matched), c.doc.doc_id))
+            if i not in matched:
+                continue
+            g = c.doc.incidents[matched[i]]
+            for f in out:
+                if f == "incident" or f not in r:
+                    continue
+                a, b = getattr(inc, f), getattr(g, f)
+                out[f].append((float(r[f]), int(a is not None and b is not None and _same_field(a, b, f)), c.doc.doc_id))
+    return out
+
+
+def fit_calibration(cached: Sequence[Cached], heads: StructureHeads, tags: Sequence[str], info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Calibration maps fitted on all of dev, and their honest measure: ECE of the raw scores
+    and of maps cross-fitted on two halves of dev (by document), with reliability bins."""
+    import hashlib
+
+    pairs = calibration_pairs(cached, heads, tags, info)
+    maps, report = {}, {}
+    for what, items in pairs.items():
+        if len(items) < 20:
+            continue
+        maps[what] = _fit_bins([(p, y) for p, y, _ in items])
+        fold = lambda d: int(hashlib.sha256(d.encode()).hexdigest(), 16) % 2  # noqa: E731
+        crossed = []
+        for k in (0, 1):
+            fit = _fit_bins([(p, y) for p, y, d in items if fold(d) != k])
+            crossed += [(_apply_bins(fit, p), y) for p, y, d in items if fold(d) == k]
+        raw = [(p, y) for p, y, _ in items]
+        report[what] = {"n": len(items), "ece_raw": ece(raw), "ece_calibrated_crossfit": ece(crossed),
+                        "reliability_raw": reliability(raw), "reliability_calibrated_crossfit": reliability(crossed)}
+    return maps, report
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="hasila-train heads", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -331,13 +425,17 @@ def main(argv: list[str] | None = None) -> int:
             best = (key, final, tensors)
     assert best is not None
     _, final, tensors = best
+    maps, cal_report = fit_calibration(dev_c, final, tags, info)
+    final = StructureHeads(final.role, final.arg, {**final.config, "calibration": maps})
     config = dict(final.config)
+    config["training"] = {**config["training"], "calibration": cal_report}
     config["training"] = {**config["training"], "seeds": [r["seed"] for r in runs],
                           "dev_incident_f1_by_seed": [r["dev"]["incident_f1"] for r in runs]}
     save_heads(args.model, tensors, config)
     if args.report:
         args.report.write_text(json.dumps(runs, ensure_ascii=False, indent=1, default=float) + "\n", encoding="utf-8")
     print(json.dumps({"saved": args.model, "drop_threshold": config["drop_threshold"], "fields": config["fields"],
+                      "ece": {k: [v["ece_raw"], v["ece_calibrated_crossfit"]] for k, v in cal_report.items()},
                       "dev_incident_f1_by_seed": config["training"]["dev_incident_f1_by_seed"]}, ensure_ascii=False))
     return 0
 
