@@ -148,7 +148,7 @@ def decode_utf8(data: bytes, where: str) -> tuple[str | None, InputError | None]
 def _looks_like_utf16(data: bytes) -> str | None:
     """``utf-16-le``/``-be`` for BOM-less UTF-16 of mostly ASCII/Arabic text (a NUL or an
     Arabic block high byte at every other position), else None."""
-    if len(data) < 4 or len(data) % 2 or b"\x00" not in data:
+    if len(data) < 4 or len(data) % 2:
         return None
     for codec, high in (("utf-16-le", data[1::2]), ("utf-16-be", data[0::2])):
         if sum(1 for b in high if b in (0, 6)) >= 0.9 * len(high):
@@ -173,17 +173,17 @@ def decode_bytes(data: bytes, where: str, encoding: str = "auto") -> tuple[str |
         return text.removeprefix("\ufeff"), None, None
     if encoding == "cp1256":
         return _decode_cp1256(data, where), None, None
-    # auto, no BOM
-    try:
-        return data.decode("utf-8"), None, None
-    except UnicodeDecodeError as exc:
-        utf8_error = InputError("not_utf8", f"{where}: not UTF-8 text (bad byte 0x{data[exc.start]:02x} at byte {exc.start})")
+    # auto, no BOM. UTF-16 first: BOM-less UTF-16 of Arabic (bytes 0x06 and ASCII) is valid UTF-8.
     utf16 = _looks_like_utf16(data)
     if utf16:
         try:
             return data.decode(utf16), None, InputError("encoding", f"{where}: read as {utf16.upper()} (no byte-order mark; --encoding auto)")
         except UnicodeDecodeError:
             pass
+    try:
+        return data.decode("utf-8"), None, None
+    except UnicodeDecodeError as exc:
+        utf8_error = InputError("not_utf8", f"{where}: not UTF-8 text (bad byte 0x{data[exc.start]:02x} at byte {exc.start})")
     high = len(_HIGH_BYTE.findall(data))
     in_utf8 = sum(map(len, _UTF8_SEQ.findall(data)))
     if not _HIGH_RUN.search(data):  # a stray high byte in ASCII text: no Arabic word in any encoding
@@ -277,8 +277,7 @@ class InputReader:
     def _whole_file_encoding(self, data: bytes) -> bool:
         """Whether JSONL must be decoded as a whole before splitting lines (UTF-16)."""
         return self.encoding == "utf-16" or (self.encoding == "auto" and (
-            data.startswith(_UTF16_BOMS) or (not data.startswith(_UTF8_BOM) and _looks_like_utf16(data) is not None
-                                             and not _is_utf8(data))))
+            data.startswith(_UTF16_BOMS) or (not data.startswith(_UTF8_BOM) and _looks_like_utf16(data) is not None)))
 
     def _read_text_file(self, path: str) -> tuple[bytes | None, InputError | None]:
         try:
