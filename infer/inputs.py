@@ -170,7 +170,7 @@ def decode_bytes(data: bytes, where: str, encoding: str = "auto") -> tuple[str |
             text = data.decode(codec)
         except UnicodeDecodeError as exc:
             return None, InputError("bad_encoding", f"{where}: not UTF-16 text ({exc.reason} at byte {exc.start})"), None
-        return text.removeprefix("\ufeff"), None, None
+        return text, None, None  # the utf-16 codec drops the BOM itself (a second U+FEFF is text)
     if encoding == "cp1256":
         return _decode_cp1256(data, where), None, None
     # auto, no BOM. UTF-16 first: BOM-less UTF-16 of Arabic (bytes 0x06 and ASCII) is valid UTF-8.

@@ -357,3 +357,26 @@ def test_every_output_says_what_made_it(model_dir, news, tmp_path, validator):
     assert f"schema {schema['version']}" in changelog and metadata.version("hasila") in changelog
     for column in CSV_COLUMNS[len(V1):]:
         assert f"`{column}`" in changelog, column
+
+
+def test_a_zero_width_no_break_space_after_the_bom_is_text():
+    """Found by the fuzzer: the BOM was dropped twice from UTF-16, shifting every offset by one."""
+    text = "\ufeffقتل 5 جنود"
+    for data, enc in ((text.encode("utf-16"), "auto"), (text.encode("utf-16"), "utf-16"),
+                      (b"\xef\xbb\xbf" + text.encode("utf-8"), "auto")):
+        assert decode_bytes(data, "f", enc)[0] == text, (data[:6], enc)
+
+
+# -- item 8: the command fuzzed end to end (a bounded number here; benchmarks/fuzz_extract.py for more) --
+
+
+def test_fuzz_the_command_end_to_end(model_dir):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from fuzz_extract import fuzz
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    totals = fuzz(400, 2, model_dir, seed=7)
+    assert totals["docs"] > 300 and totals["ok"] > 100 and totals["error"] > 20 and totals["warnings"] > 10
+    assert {k: totals[k] for k in ("crashes", "missing", "extra", "bad_offsets", "invalid")} == dict.fromkeys(
+        ("crashes", "missing", "extra", "bad_offsets", "invalid"), 0), totals
