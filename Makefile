@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 OUT ?= out
 
-.PHONY: setup setup-test extract test clean
+.PHONY: setup setup-runtime setup-test extract test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +17,20 @@ $(VENV)/.torch: | $(BIN)/python
 	$(BIN)/pip install -q "$(TORCH_SPEC)" 2>/dev/null || $(BIN)/pip install -q "$(TORCH_SPEC)" --index-url $(TORCH_INDEX)
 	touch $@
 
-$(VENV)/.installed: pyproject.toml $(VENV)/.torch
+# The runtime alone (what `make extract` needs): torch, transformers, tokenizers, ... no dev extras.
+$(VENV)/.installed-runtime: pyproject.toml $(VENV)/.torch
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.installed-runtime
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
+setup-runtime: $(VENV)/.installed-runtime
+
 setup: $(VENV)/.installed
 
-extract: setup
+extract: setup-runtime
 	mkdir -p $(OUT)
 	$(BIN)/hasila-extract examples/articles.jsonl -o $(OUT)/incidents.jsonl --html $(OUT)/report.html
 	@echo "records: $(OUT)/incidents.jsonl   report: $(OUT)/report.html"

@@ -5,4 +5,4 @@ annotation tooling live in :mod:`hasila.train`, which depends on ``infer`` and n
 reverse.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -4,9 +4,19 @@
     hasila-extract news.jsonl --format csv -o incidents.csv --errors errors.csv --html report.html
     cat one_article.txt | hasila-extract - --date 2019-04-20
 
-Exit status: 0 when the batch ran (even if some documents got error records), 2 for usage
-errors (bad options, missing inputs or model, a run that cannot be resumed), 1 when writing
-failed, 130 when interrupted (rerun with --resume to continue).
+Exit status (also in --help):
+
+    0    the batch ran; some documents may have error records (see --strict)
+    1    writing an output failed (disk full, /dev/full, no permission, a folder)
+    2    usage error: bad options, missing inputs or model, a run that cannot be resumed
+    3    every document failed (no record with status "ok"; there was at least one input)
+    4    --strict, and at least one document got an error record (the outputs are written)
+    5    another hasila-extract run is writing the same output
+    130  interrupted (rerun with --resume to continue)
+
+Outputs (-o, --html, --errors) that are not regular files are never replaced: devices
+(/dev/null, /dev/stdout) and FIFOs are written in place, a symbolic link's target is written
+(atomically) and the link kept. See infer/writers.py.
 """
 
 from __future__ import annotations
@@ -21,18 +31,26 @@ from hasila.infer.inputs import DEFAULT_MAX_CHARS, DEFAULT_MIN_ARABIC_SHARE, Inp
 from hasila.infer.types import HasilaError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_ALL_FAILED, EXIT_STRICT, EXIT_LOCKED = 3, 4, 5
+EXIT_STATUS_HELP = (
+    "exit status: 0 the batch ran (some documents may have error records); 1 writing an output failed; "
+    "2 usage error (bad options, missing input or model, cannot resume); 3 every document failed; "
+    "4 --strict and some document failed; 5 another run is writing the same output; 130 interrupted."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hasila-extract",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Extract incidents (killed, wounded, perpetrator, victim, place, date, source) from Arabic "
                     "news articles. One record per input document, in input order.",
         epilog="INPUT: a .txt file (id = its path), a folder (its .txt files, recursively, sorted), a .jsonl file "
                "of {\"id\", \"text\", \"date\"?, \"source\"?, \"url\"?} lines, or - for standard input (JSONL if its "
                "first line starts with '{', else one text document with id '-'). Bad documents (not UTF-8, empty, "
                "not Arabic, too long, bad JSON line, missing fields, duplicate ids) get error records; the batch goes on. "
-               "CSV has one row per incident; documents with errors are listed by --errors and on stderr.",
+               "CSV has one row per incident; documents with errors are listed by --errors and on stderr.\n\n"
+               + EXIT_STATUS_HELP,
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: standard output); written atomically")
@@ -40,7 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to check the results")
     p.add_argument("--errors", metavar="FILE", help="also write the documents that failed, as CSV (doc_id, error_type, message)")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="article date for inputs that carry none (resolves «أمس», «السبت», ...)")
-    p.add_argument("--model", metavar="PATH", help="model folder or hub id (default: $HASILA_MODEL, else the shipped models/hasila-ner)")
+    p.add_argument("--model", metavar="PATH", help="model folder (default: $HASILA_MODEL, else the model installed with Hasila, "
+                                                   "models/hasila-ner); a Hugging Face hub id only with --allow-download")
+    p.add_argument("--allow-download", action="store_true",
+                   help="let --model name a Hugging Face hub id to download (default: offline; a --model that is not a "
+                        "folder is an error at once)")
+    p.add_argument("--encoding", choices=("auto", "utf-8", "cp1256", "utf-16"), default="auto",
+                   help="text encoding of the inputs (default: auto: a UTF-8/UTF-16 byte-order mark, else UTF-8, else "
+                        "Windows-1256 with a warning in the record; damaged UTF-8 gets an error record)")
+    p.add_argument("--strict", action="store_true",
+                   help=f"exit with status {EXIT_STRICT} when any document got an error record (the outputs are still written)")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:N (default: auto)")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
                    help="load the weights in this type (default: float32; CUDA runs under bf16/fp16 autocast)")
@@ -54,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes for the CPU work around the model (normalizing, tokenizing, assembling incidents) "
                         "while the model runs (default: all cores but one, at most 16, on CUDA; 0 on CPU, where the "
                         "model already uses every core). Results are the same for any N")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run that wrote to the same -o FILE")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run that wrote to the same -o FILE (a finished FILE: nothing to do)")
     p.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, metavar="N",
                    help=f"longer texts get an error record (default: {DEFAULT_MAX_CHARS})")
     p.add_argument("--min-arabic-share", type=float, default=DEFAULT_MIN_ARABIC_SHARE, metavar="F",
@@ -118,18 +146,65 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, date: dt.date | None) -> int:
+    from hasila.infer.writers import (CsvFormat, ErrorsFormat, JsonlFormat, OutputLocked, StreamOutput, WriteError,
+                                      open_output, output_kind, progress_path_for, read_progress)
+
+    fmt = _format_of(args)
+    try:
+        main_kind = output_kind(args.output) if args.output else "stream"
+    except WriteError as exc:
+        print(f"hasila-extract: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.resume and main_kind != "file":
+        raise HasilaError(f"--resume needs -o FILE to be a regular file; {args.output or 'standard output'} is not")
+    progress_path = progress_path_for(args.output) if main_kind == "file" else None
+    progress = read_progress(progress_path) if args.resume else None
+    if args.resume and progress is None:
+        if os.path.exists(args.output):
+            if not args.quiet:
+                print(f"hasila-extract: {args.output} is already complete (no interrupted run to resume: "
+                      f"{progress_path} does not exist); nothing to do. Run without --resume to redo it.", file=sys.stderr)
+            return EXIT_OK
+        if not args.quiet:
+            print(f"hasila-extract: no interrupted run found at {progress_path}; starting from the beginning", file=sys.stderr)
+
+    from hasila.infer.report_html import HtmlFormat
+
+    main_format = CsvFormat(bom=args.csv_bom) if fmt == "csv" else JsonlFormat()
+    try:
+        outputs = [open_output(args.output, main_format) if args.output else StreamOutput(sys.stdout, main_format)]
+        if args.html:
+            outputs.append(open_output(args.html, HtmlFormat()))
+        if args.errors:
+            outputs.append(open_output(args.errors, ErrorsFormat()))
+    except WriteError as exc:
+        print(f"hasila-extract: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    locked = []
+    try:
+        for out in outputs:  # before the model loads: a second run on the same output stops at once
+            out.lock()
+            locked.append(out)
+        return _extract(args, date, fmt, outputs, progress_path, progress)
+    except OutputLocked as exc:
+        print(f"hasila-extract: error: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except WriteError as exc:
+        print(f"hasila-extract: error: {exc}", file=sys.stderr)
+        if not args.output:  # stdout is broken (/dev/full): nothing more may go there at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    finally:
+        for out in locked:
+            out.unlock()
+
+
+def _extract(args: argparse.Namespace, date: dt.date | None, fmt: str, outputs: list, progress_path, progress) -> int:
     # Heavy imports only once the command line is known to be good.
     from hasila.infer.model import TokenClassifier, find_model, resolve_device
     from hasila.infer.pipeline import Extractor, default_batch_size, default_chunk_size, default_workers
-    from hasila.infer.report_html import HtmlFormat
-    from hasila.infer.writers import (BatchWriter, CsvFormat, ErrorsFormat, FileOutput, JsonlFormat, StreamOutput,
-                                      progress_path_for, read_progress)
+    from hasila.infer.writers import BatchWriter, WriteError
 
-    fmt = _format_of(args)
-    progress_path = progress_path_for(args.output) if args.output else None
-    progress = read_progress(progress_path) if args.resume else None
-    if args.resume and progress is None and not args.quiet:
-        print(f"hasila-extract: no interrupted run found at {progress_path}; starting from the beginning", file=sys.stderr)
     batch_size = args.batch_size or default_batch_size(resolve_device(args.device))
     if progress is not None and progress["settings"].get("batch_size") != batch_size:
         batch_size = progress["settings"]["batch_size"]
@@ -139,32 +214,30 @@ def _run(args: argparse.Namespace, date: dt.date | None) -> int:
 
         torch.set_num_threads(args.threads)
 
-    classifier = TokenClassifier.load(find_model(args.model), device=args.device, dtype=args.dtype, batch_size=batch_size,
-                                      stride=args.stride)
+    classifier = TokenClassifier.load(find_model(args.model, allow_download=args.allow_download), device=args.device,
+                                      dtype=args.dtype, batch_size=batch_size, stride=args.stride)
     chunk_size = default_chunk_size(batch_size)
     workers = default_workers(classifier.device) if args.workers is None else args.workers
     extractor = Extractor(classifier, batch_size=batch_size, chunk_size=chunk_size, workers=workers)
 
-    main_format = CsvFormat(bom=args.csv_bom) if fmt == "csv" else JsonlFormat()
-    outputs = [FileOutput(args.output, main_format) if args.output else StreamOutput(sys.stdout, main_format)]
-    if args.html:
-        outputs.append(FileOutput(args.html, HtmlFormat()))
-    if args.errors:
-        outputs.append(FileOutput(args.errors, ErrorsFormat()))
     settings = {
         "model": classifier.info.to_json(), "format": fmt, "csv_bom": args.csv_bom,
         "outputs": [str(o.path) for o in outputs if o.path is not None],
         "date": date.isoformat() if date else None, "max_chars": args.max_chars,
-        "min_arabic_share": args.min_arabic_share, "dtype": args.dtype,
+        "min_arabic_share": args.min_arabic_share, "dtype": args.dtype, "encoding": args.encoding,
         "batch_size": batch_size, "chunk_size": chunk_size, "window": classifier.window, "stride": classifier.stride,
     }
     writer = BatchWriter(outputs, progress_path=progress_path, settings=settings, chunk_size=chunk_size)
-    done = writer.start(progress)
+    try:
+        done = writer.start(progress)
+    except WriteError:
+        writer.close()
+        raise
     if done and not args.quiet:
         print(f"hasila-extract: resuming after {done} documents", file=sys.stderr)
 
     reader = InputReader(max_chars=args.max_chars, min_arabic_share=args.min_arabic_share, default_date=date,
-                         defer_text_checks=workers > 0)
+                         defer_text_checks=workers > 0, encoding=args.encoding)
     pairs = extractor.extract_pairs(writer.skip_done(reader.read(args.inputs)))
     bar = None
     if sys.stderr.isatty() and not args.quiet:
@@ -186,7 +259,7 @@ def _run(args: argparse.Namespace, date: dt.date | None) -> int:
         print(f"\nhasila-extract: interrupted after {writer.done} documents"
               + ("; rerun with --resume to continue from the last checkpoint" if progress_path else ""), file=sys.stderr)
         return EXIT_INTERRUPTED
-    except HasilaError:
+    except (HasilaError, WriteError):
         writer.close()
         raise
     except BrokenPipeError:  # the reader of standard output went away (`| head`)
@@ -202,6 +275,16 @@ def _run(args: argparse.Namespace, date: dt.date | None) -> int:
             bar.close()
     if not args.quiet:
         _summary(writer, first_errors, args)
+    counts = writer.counts
+    if writer.done and counts["ok"] == 0:
+        if not args.quiet:
+            print(f"hasila-extract: every document failed (exit status {EXIT_ALL_FAILED})", file=sys.stderr)
+        return EXIT_ALL_FAILED
+    if args.strict and counts["error"]:
+        if not args.quiet:
+            print(f"hasila-extract: --strict: {counts['error']} documents got error records (exit status {EXIT_STRICT})",
+                  file=sys.stderr)
+        return EXIT_STRICT
     return EXIT_OK
 
 

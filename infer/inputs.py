@@ -10,6 +10,18 @@ Inputs (in the order given, each read lazily):
 - ``-``: standard input. If its first non-blank line starts with ``{`` it is read as JSONL
   (positions ``-:LINE``), otherwise the whole of it is one text document with id ``-``.
 
+Encodings (``InputReader(encoding=...)``, ``--encoding``): ``auto`` (the default) reads a
+UTF-8 or UTF-16 byte-order mark, then UTF-8, then Windows-1256 (common in Arabic archives) when
+the bytes are not UTF-8 and do not look like damaged UTF-8 either (most of their high bytes in
+valid UTF-8 sequences: those get a ``not_utf8`` error, not mojibake); such a document carries a
+warning saying how it was read. ``utf-8``, ``cp1256`` and ``utf-16`` read only that. A BOM is
+never part of the text: offsets count from the first character after it, as an editor shows it.
+
+Problems that do not stop a document become warnings in its record (``warnings: [{type,
+message}]``): a malformed ``date`` (``10/08/2015``, ``2015-8-10``, a number) is ignored (the
+``--date`` default is used, else none) and the warning says why. JSONL fields other than
+``id``, ``text``, ``date``, ``source``, ``url`` are kept, as given, in the record's ``metadata``.
+
 Whatever is wrong with one document becomes an :class:`InputDoc` carrying an
 :class:`InputError` (``type`` + a message naming the file and line), and the batch writes an
 error record for it: bytes that are not UTF-8, a bad JSON line (id ``FILE:LINE``), a missing
@@ -35,6 +47,12 @@ from hasila.infer.tokenize import BMP_MAX, bmp_char_class
 DEFAULT_MAX_CHARS = 200_000
 DEFAULT_MIN_ARABIC_SHARE = 0.5  # of the letters; scraped pages carry some Latin (URLs, [ads3])
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+ENCODINGS = ("auto", "utf-8", "cp1256", "utf-16")
+KNOWN_FIELDS = frozenset({"id", "text", "date", "source", "url"})
+_UTF8_BOM, _UTF16_BOMS = b"\xef\xbb\xbf", (b"\xff\xfe", b"\xfe\xff")
+_UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_HIGH_RUN = re.compile(rb"[\x80-\xff]{2}")
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,10 @@ class InputDoc:
     source: str | None = None
     url: str | None = None
     where: str = ""  # file (and line) it came from, for messages
+    # Problems that did not stop the document (bad date, encoding guessed): record "warnings".
+    warnings: tuple[InputError, ...] = ()
+    # Input fields besides id/text/date/source/url, as given: record "metadata".
+    metadata: dict | None = dataclasses.field(default=None, compare=False)
     # Text checks left to the pipeline's worker processes (InputReader(defer_text_checks=True)):
     # (max_chars, min_arabic_share); see :func:`check_doc_text`.
     deferred_checks: tuple[int, float] | None = None
@@ -123,12 +145,70 @@ def decode_utf8(data: bytes, where: str) -> tuple[str | None, InputError | None]
         return None, InputError("not_utf8", f"{where}: not UTF-8 text (bad byte 0x{data[exc.start]:02x} at byte {exc.start})")
 
 
+def _looks_like_utf16(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` for BOM-less UTF-16 of mostly ASCII/Arabic text (a NUL or an
+    Arabic block high byte at every other position), else None."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    for codec, high in (("utf-16-le", data[1::2]), ("utf-16-be", data[0::2])):
+        if sum(1 for b in high if b in (0, 6)) >= 0.9 * len(high):
+            return codec
+    return None
+
+
+def decode_bytes(data: bytes, where: str, encoding: str = "auto") -> tuple[str | None, InputError | None, InputError | None]:
+    """``(text, error, warning)``: the bytes of one document read in ``encoding`` (see the
+    module's docstring); a leading BOM is dropped, so offsets match what an editor shows."""
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding {encoding!r}: one of {', '.join(ENCODINGS)}")
+    if encoding == "utf-8" or (encoding == "auto" and data.startswith(_UTF8_BOM)):
+        text, error = decode_utf8(data, where)
+        return text, error, None
+    if encoding == "utf-16" or (encoding == "auto" and data.startswith(_UTF16_BOMS)):
+        codec = "utf-16" if data.startswith(_UTF16_BOMS) else "utf-16-le"
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as exc:
+            return None, InputError("bad_encoding", f"{where}: not UTF-16 text ({exc.reason} at byte {exc.start})"), None
+        return text, None, None  # the utf-16 codec drops the BOM itself (a second U+FEFF is text)
+    if encoding == "cp1256":
+        return _decode_cp1256(data, where), None, None
+    # auto, no BOM. UTF-16 first: BOM-less UTF-16 of Arabic (bytes 0x06 and ASCII) is valid UTF-8.
+    utf16 = _looks_like_utf16(data)
+    if utf16:
+        try:
+            return data.decode(utf16), None, InputError("encoding", f"{where}: read as {utf16.upper()} (no byte-order mark; --encoding auto)")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8"), None, None
+    except UnicodeDecodeError as exc:
+        utf8_error = InputError("not_utf8", f"{where}: not UTF-8 text (bad byte 0x{data[exc.start]:02x} at byte {exc.start})")
+    high = len(_HIGH_BYTE.findall(data))
+    in_utf8 = sum(map(len, _UTF8_SEQ.findall(data)))
+    if not _HIGH_RUN.search(data):  # a stray high byte in ASCII text: no Arabic word in any encoding
+        return None, utf8_error, None
+    if in_utf8 / high > 0.5:  # damaged UTF-8, not another encoding: reading it as one would be mojibake
+        return None, InputError("not_utf8", utf8_error.message + "; the rest looks like UTF-8, so the file is damaged"), None
+    text = _decode_cp1256(data, where)
+    return text, None, InputError("encoding", f"{where}: not UTF-8; read as Windows-1256 (--encoding auto; "
+                                              "give --encoding if that is wrong)")
+
+
+def _decode_cp1256(data: bytes, where: str) -> str:
+    # Every byte is defined in Python's cp1256; a UTF-8 BOM there means the user named the wrong encoding.
+    return data.decode("cp1256")
+
+
 class InputReader:
     """Turns input arguments into InputDocs; keeps the ids seen to flag duplicates."""
 
     def __init__(self, *, max_chars: int = DEFAULT_MAX_CHARS, min_arabic_share: float = DEFAULT_MIN_ARABIC_SHARE,
                  default_date: dt.date | None = None, stdin: BinaryIO | None = None,
-                 defer_text_checks: bool = False) -> None:
+                 defer_text_checks: bool = False, encoding: str = "auto") -> None:
+        if encoding not in ENCODINGS:
+            raise ValueError(f"encoding {encoding!r}: one of {', '.join(ENCODINGS)}")
+        self.encoding = encoding
         self.max_chars = max_chars
         # The length/Arabic checks read every character: with worker processes they run there
         # (the pipeline applies them), keeping the reading process free. Same error records.
@@ -148,7 +228,16 @@ class InputReader:
             elif arg.lower().endswith(JSONL_SUFFIXES):
                 try:
                     with open(arg, "rb") as fh:
-                        yield from self._jsonl_docs(arg, fh)
+                        head = fh.read(4096)
+                        fh.seek(0)
+                        if self._whole_file_encoding(head if len(head) < 4096 else head[:4096 - 4096 % 2]):
+                            text, error, warning = decode_bytes(fh.read(), arg, self.encoding)
+                            if error is not None:
+                                yield self._finish(InputDoc(arg, error=error, where=arg))
+                            else:
+                                yield from self._jsonl_text_docs(arg, text, warning)
+                        else:
+                            yield from self._jsonl_docs(arg, fh)
                 except OSError as exc:
                     yield self._finish(InputDoc(arg, error=InputError("read_error", f"{arg}: cannot read: {exc.strerror}"), where=arg))
             else:
@@ -172,28 +261,48 @@ class InputReader:
     def _read_stdin(self) -> Iterator[InputDoc]:
         stream = self.stdin if self.stdin is not None else sys.stdin.buffer
         data = stream.read()
+        if self._whole_file_encoding(data):
+            text, error, warning = decode_bytes(data, "-", self.encoding)
+            if text is not None and text.lstrip().startswith("{"):
+                yield from self._jsonl_text_docs("-", text, warning)
+            else:
+                yield self._text_doc("-", (data, None))
+            return
         first = next((line for line in data.splitlines() if line.strip()), b"")
         if first.lstrip().lstrip(b"\xef\xbb\xbf").startswith(b"{"):
             yield from self._jsonl_docs("-", data.splitlines(keepends=True))
         else:
             yield self._text_doc("-", (data, None))
 
+    def _whole_file_encoding(self, data: bytes) -> bool:
+        """Whether JSONL must be decoded as a whole before splitting lines (UTF-16)."""
+        return self.encoding == "utf-16" or (self.encoding == "auto" and (
+            data.startswith(_UTF16_BOMS) or (not data.startswith(_UTF8_BOM) and _looks_like_utf16(data) is not None)))
+
     def _read_text_file(self, path: str) -> tuple[bytes | None, InputError | None]:
         try:
             size = os.path.getsize(path)
         except OSError as exc:
             return None, InputError("read_error", f"{path}: cannot read: {exc.strerror}")
-        if size > 4 * self.max_chars + 3:  # more bytes than max_chars UTF-8 characters can take
+        if size > 4 * self.max_chars + 4:  # more bytes than max_chars UTF-8 characters can take
             return None, InputError("too_long", f"{path}: {size:,} bytes, over the limit of {self.max_chars:,} characters (--max-chars)")
         return _read_bytes(path)
 
     def _text_doc(self, path: str, read: tuple[bytes | None, InputError | None]) -> InputDoc:
         data, error = read
+        warning = None
         if error is None:
-            text, error = decode_utf8(data, path)
+            text, error, warning = decode_bytes(data, path, self.encoding)
         if error is not None:
             return self._finish(InputDoc(path, error=error, where=path))
-        return self._finish(InputDoc(path, text=text, date=self.default_date, where=path))
+        return self._finish(InputDoc(path, text=text, date=self.default_date, where=path,
+                                     warnings=(warning,) if warning else ()))
+
+    def _jsonl_text_docs(self, path: str, text: str, warning: InputError | None) -> Iterator[InputDoc]:
+        """JSONL already decoded as a whole (UTF-16); lines end at \\n (JSON escapes any other)."""
+        for lineno, line in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
+            if line.strip():
+                yield self._jsonl_line(line, f"{path}:{lineno}", warning)
 
     def _jsonl_docs(self, path: str, lines: Iterable[bytes]) -> Iterator[InputDoc]:
         for lineno, raw in enumerate(lines, start=1):
@@ -202,21 +311,23 @@ class InputReader:
                 raw = raw.removeprefix(b"\xef\xbb\xbf")
             if not raw.strip():
                 continue
-            line, error = decode_utf8(raw, where)
+            line, error, warning = decode_bytes(raw, where, "utf-8" if self.encoding == "auto" and _is_utf8(raw) else self.encoding)
             if error is not None:
                 yield self._finish(InputDoc(where, error=error, where=where))
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield self._finish(InputDoc(where, error=InputError("bad_json", f"{where}: not a JSON object: {exc.msg} at column {exc.colno}"), where=where))
-                continue
-            if not isinstance(obj, dict):
-                yield self._finish(InputDoc(where, error=InputError("bad_json", f"{where}: expected a JSON object, got {type(obj).__name__}"), where=where))
-                continue
-            yield self._object_doc(obj, where)
+            yield self._jsonl_line(line, where, warning)
 
-    def _object_doc(self, obj: dict, where: str) -> InputDoc:
+    def _jsonl_line(self, line: str, where: str, warning: InputError | None) -> InputDoc:
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            why = f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            return self._finish(InputDoc(where, error=InputError("bad_json", f"{where}: not a JSON object: {why}"), where=where))
+        if not isinstance(obj, dict):
+            return self._finish(InputDoc(where, error=InputError("bad_json", f"{where}: expected a JSON object, got {type(obj).__name__}"), where=where))
+        return self._object_doc(obj, where, (warning,) if warning else ())
+
+    def _object_doc(self, obj: dict, where: str, warnings: tuple[InputError, ...] = ()) -> InputDoc:
         doc_id = obj.get("id")
         if isinstance(doc_id, int) and not isinstance(doc_id, bool):
             doc_id = str(doc_id)
@@ -227,36 +338,42 @@ class InputReader:
         if not isinstance(text, str):
             what = "no \"text\"" if text is None else f"\"text\" is a {type(text).__name__}, not a string"
             return self._finish(InputDoc(doc_id, error=InputError("missing_field", f"{where} (id {doc_id!r}): {what}"), where=where))
-        extras = {}
+        unknown = {k: v for k, v in obj.items() if k not in KNOWN_FIELDS}
+        extras: dict = {"metadata": unknown or None}
         for key in ("source", "url"):
             value = obj.get(key)
             if value is not None and not isinstance(value, str):
-                return self._finish(InputDoc(doc_id, error=InputError("bad_field", f"{where} (id {doc_id!r}): \"{key}\" is not a string"), where=where))
+                return self._finish(InputDoc(doc_id, error=InputError("bad_field", f"{where} (id {doc_id!r}): \"{key}\" is not a string"), where=where,
+                                             metadata=extras["metadata"]))
             extras[key] = value
         date = self.default_date
         raw_date = obj.get("date")
         if raw_date not in (None, ""):
             try:
                 if not isinstance(raw_date, str):
-                    raise ValueError(f"{where} (id {doc_id!r}): \"date\" is a {type(raw_date).__name__}, not a string")
+                    raise ValueError(f"{where} (id {doc_id!r}): \"date\" {json.dumps(raw_date)[:40]} is a "
+                                     f"{type(raw_date).__name__}, not a string YYYY-MM-DD")
                 date = parse_date(raw_date, f"{where} (id {doc_id!r})")
             except ValueError as exc:
-                return self._finish(InputDoc(doc_id, error=InputError("bad_date", str(exc)), where=where, **extras))
-        return self._finish(InputDoc(doc_id, text=text, date=date, where=where, **extras))
+                instead = f"the --date default {self.default_date.isoformat()} is used" if self.default_date else \
+                    "the document is read without a date (relative dates such as «أمس» stay unresolved)"
+                warnings = warnings + (InputError("bad_date", f"{exc}; ignored: {instead}"),)
+        return self._finish(InputDoc(doc_id, text=text, date=date, where=where, warnings=warnings, **extras))
 
     def _finish(self, doc: InputDoc) -> InputDoc:
         """Duplicate-id and text checks, common to every source."""
         first = self._seen.get(doc.doc_id)
         if first is not None:
             return InputDoc(doc.doc_id, error=InputError("duplicate_id", f"{doc.where}: id {doc.doc_id!r} was already used at {first}"),
-                            date=doc.date, source=doc.source, url=doc.url, where=doc.where)
+                            date=doc.date, source=doc.source, url=doc.url, where=doc.where, warnings=doc.warnings,
+                            metadata=doc.metadata)
         self._seen[doc.doc_id] = doc.where or doc.doc_id
         if doc.error is None:
             if self.defer_text_checks:
                 return dataclasses.replace(doc, deferred_checks=(self.max_chars, self.min_arabic_share))
             problem = check_doc_text(doc, self.max_chars, self.min_arabic_share)
             if problem is not None:
-                return InputDoc(doc.doc_id, error=problem, date=doc.date, source=doc.source, url=doc.url, where=doc.where)
+                return dataclasses.replace(doc, text=None, error=problem)
         return doc
 
 
@@ -283,6 +400,14 @@ def _read_bytes(path: str) -> tuple[bytes | None, InputError | None]:
             return fh.read(), None
     except OSError as exc:
         return None, InputError("read_error", f"{path}: cannot read: {exc.strerror}")
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def missing_inputs(inputs: Sequence[str]) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -176,10 +177,12 @@ class TokenClassifier:
         torch_dtype = _torch_dtype(dtype)
         where = str(path_or_id)
         try:
-            tokenizer = AutoTokenizer.from_pretrained(where)
+            local_only = os.path.isdir(where)  # a folder never reaches the network (no hub retries)
+            tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=local_only)
             # fp32 unless asked otherwise, whatever type the checkpoint was saved in (CPU has
             # no fast fp16; CUDA gets its speed from autocast).
-            model = AutoModelForTokenClassification.from_pretrained(where, dtype=torch_dtype or torch.float32)
+            model = AutoModelForTokenClassification.from_pretrained(where, dtype=torch_dtype or torch.float32,
+                                                                    local_files_only=local_only)
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load a token-classification model from {where!r}: {exc}") from exc
         model.to(device)
@@ -441,7 +444,8 @@ def word_predictions(tags: Sequence[str], tag_ids: np.ndarray, probs: np.ndarray
     return [("O", 1.0) if t < 0 else (tags[t], q) for t, q in zip(tag_ids.tolist(), probs.tolist())]
 
 
-# The model shipped with the repository (editable install): <repo>/models/hasila-ner.
+# The shipped model: <repo>/models/hasila-ner in a checkout (editable install); a built wheel
+# installs that folder as hasila/models/hasila-ner, which is the same path relative to this file.
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "hasila-ner"
 MODEL_ENV = "HASILA_MODEL"
 
@@ -450,18 +454,30 @@ class ModelNotFound(ModelError):
     pass
 
 
-def find_model(explicit: str | os.PathLike | None = None) -> str:
-    """The model to use: ``explicit`` (a folder or hub id), else ``$HASILA_MODEL``, else the
-    shipped ``models/hasila-ner``; raises ModelNotFound telling how to get one."""
+ALLOW_DOWNLOAD_ENV = "HASILA_ALLOW_DOWNLOAD"
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+
+
+def find_model(explicit: str | os.PathLike | None = None, *, allow_download: bool | None = None) -> str:
+    """The model to use: ``explicit`` (a folder), else ``$HASILA_MODEL``, else the shipped
+    model (``models/hasila-ner`` in a checkout, installed with the package otherwise); raises
+    ModelNotFound telling how to get one. Offline by default: a name that is no folder is an
+    error at once, unless ``allow_download`` (or ``$HASILA_ALLOW_DOWNLOAD=1``) lets it be a
+    Hugging Face hub id («org/name»), which from_pretrained then resolves or says why not."""
+    if allow_download is None:
+        allow_download = os.environ.get(ALLOW_DOWNLOAD_ENV, "") in ("1", "true", "yes")
     if explicit:
         where = str(explicit)
         if os.path.exists(where):
             if not Path(where).is_dir():
                 raise ModelNotFound(f"--model {where!r} is a file; give the checkpoint's folder")
             _require_checkpoint(Path(where))
-        elif where.startswith((".", "/", "~")) or where.count("/") > 1:
-            raise ModelNotFound(f"model folder {where!r} does not exist")
-        return where  # else a hub id («org/name»): from_pretrained resolves it or says why not
+            return where
+        if allow_download and _HUB_ID.fullmatch(where) and not where.startswith((".", "/", "~")):
+            return where
+        hint = (" (to download it from the Hugging Face hub, add --allow-download)" if _HUB_ID.fullmatch(where)
+                and not allow_download else "")
+        raise ModelNotFound(f"model folder {where!r} does not exist (looked in {os.getcwd()}){hint}")
     env = os.environ.get(MODEL_ENV)
     if env:
         if not Path(env).is_dir():
@@ -472,9 +488,9 @@ def find_model(explicit: str | os.PathLike | None = None) -> str:
         return str(SHIPPED_MODEL_DIR)
     raise ModelNotFound(
         f"no model given and none at {SHIPPED_MODEL_DIR}. Pass --model FOLDER (a Hugging Face "
-        f"token-classification checkpoint: config.json, weights, tokenizer.json), or set {MODEL_ENV}; "
-        "the shipped model comes with the repository under models/hasila-ner (see models/README.md), "
-        "or train one with `hasila-train`."
+        f"token-classification checkpoint: config.json, weights, tokenizer.json), or set {MODEL_ENV}. "
+        "The shipped model is installed with Hasila (`pip install .` from a checkout, which holds it "
+        "under models/hasila-ner), or train one with `hasila-train`."
     )
 
 

@@ -48,7 +48,7 @@ from hasila.infer.figures import whole_figures
 from hasila.infer.heads import StructureHeads
 from hasila.infer.normalize import NormalizedText, normalize
 from hasila.infer.structure import analyse, fill_fields, kept_entities
-from hasila.infer.records import check_record, error_record, ok_record
+from hasila.infer.records import add_input_fields, check_record, error_record, ok_record
 from hasila.infer.tokenize import split_words
 
 
@@ -145,11 +145,9 @@ class Extractor:
     def extract_pairs(self, docs: Iterable[InputDoc]) -> Iterator[tuple[InputDoc, dict[str, Any]]]:
         """Like :meth:`extract`, each record with its input document (for reports)."""
         chunks = iter(lambda it=iter(docs): list(itertools.islice(it, self.chunk_size)), [])
-        if self.workers:
-            yield from self._extract_parallel(chunks)
-        else:
-            for chunk in chunks:
-                yield from self._process_chunk(chunk)
+        pairs = self._extract_parallel(chunks) if self.workers else (p for c in chunks for p in self._process_chunk(c))
+        for doc, record in pairs:
+            yield doc, add_input_fields(doc, record)  # warnings, metadata, producer (records.py)
 
     # -- one chunk ---------------------------------------------------------------------------
 

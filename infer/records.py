@@ -4,7 +4,11 @@ Every input gets exactly one record: ``status`` "ok" with its entities and incid
 "error" with ``error {type, message}`` and empty lists. Besides the contract, records carry
 ``text_sha256`` (of the original text, to tie a record to the exact text it was read from),
 ``date`` (the article date used to resolve relative dates, or null) and the input's
-``source`` / ``url`` when it had them.
+``source`` / ``url`` when it had them, ``warnings`` (problems with the input that did not stop it:
+a malformed date, a guessed encoding) and ``metadata`` (the input's other fields) when there are
+any, and ``producer``: what made the record — Hasila's version, the rules version (a hash of the
+code and word lists that turn the model's tags into records) and the schema version; the model's
+name and sha256 are in ``model``.
 
 :func:`check_record` verifies what the schema cannot: every span lies inside the original
 text and its ``text`` equals ``original[start:end]``.
@@ -16,6 +20,7 @@ import datetime as dt
 import hashlib
 import json
 from functools import lru_cache
+from importlib import metadata as _metadata
 from importlib import resources
 from typing import Any, Iterator, Sequence
 
@@ -31,6 +36,59 @@ def load_schema() -> dict[str, Any]:
     """The output JSON schema shipped with the package."""
     ref = resources.files("hasila.infer.resources") / "document.schema.json"
     return json.loads(ref.read_text(encoding="utf-8"))
+
+
+# Modules that only carry records elsewhere (not rules): left out of the rules version.
+_NOT_RULES = frozenset({"cli.py", "writers.py", "report_html.py", "records.py", "inputs.py", "__init__.py"})
+
+
+def schema_version() -> str:
+    """The output schema's version (``version`` in document.schema.json; minor = additive)."""
+    return str(load_schema().get("version", "1.0"))
+
+
+def hasila_version() -> str:
+    try:
+        return _metadata.version("hasila")
+    except _metadata.PackageNotFoundError:  # run from a checkout without installing
+        import hasila
+
+        return getattr(hasila, "__version__", "unknown")
+
+
+@lru_cache(maxsize=1)
+def rules_version() -> str:
+    """``sha256:`` + 16 hex digits over the installed rule code and word lists (every
+    ``hasila.infer`` module except the input/output ones, and ``resources/``), in name order:
+    two runs with the same value applied the same rules to the model's tags."""
+    digest = hashlib.sha256()
+    package = resources.files("hasila.infer")
+    files = [(f.name, f) for f in package.iterdir() if f.name.endswith(".py") and f.name not in _NOT_RULES]
+    files += [(f"resources/{f.name}", f) for f in (package / "resources").iterdir()
+              if f.name.endswith((".txt", ".json")) and f.name != "document.schema.json"]
+    for name, ref in sorted(files, key=lambda item: item[0]):
+        data = ref.read_bytes()
+        digest.update(name.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def producer() -> dict[str, str]:
+    """What made a record, besides the model: ``{"hasila", "rules", "schema"}``."""
+    return {"hasila": hasila_version(), "rules": rules_version(), "schema": schema_version()}
+
+
+def add_input_fields(doc: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """Finish a record with what its input document says besides its text (``warnings``,
+    ``metadata``) and with :func:`producer`. ``doc``: an :class:`~hasila.infer.inputs.InputDoc`."""
+    warnings = getattr(doc, "warnings", ())
+    if warnings:
+        record["warnings"] = [{"type": w.type, "message": w.message} for w in warnings]
+    metadata = getattr(doc, "metadata", None)
+    if metadata:
+        record["metadata"] = metadata
+    record["producer"] = producer()
+    return record
 
 
 def text_sha256(text: str) -> str:

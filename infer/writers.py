@@ -10,7 +10,7 @@ Formats turn ``(document, record)`` pairs into text: a header, per-document rows
   as a formula (starting with = + - @ and longer than one character) get a leading «'».
 - ``errors``: CSV ``doc_id, error_type, message`` of the documents that got an error record.
 
-A file output is written to ``FILE.partial`` in the same folder and moved over ``FILE`` with
+A regular file output is written to ``FILE.partial`` in the same folder and moved over ``FILE`` with
 ``os.replace`` once complete (after fsync), so an interrupted run never leaves a half-written
 ``FILE`` and an older ``FILE`` stays intact until then. Every chunk of documents, the partial
 files are synced and ``FILE.partial.json`` (the progress file of the main output) records the
@@ -18,15 +18,26 @@ number of documents done, the byte size of every partial file, a hash of the inp
 far and the settings. ``--resume`` truncates the partial files to those sizes, checks that
 the first documents of the input are still the same, skips them and goes on; the result is
 byte for byte that of an uninterrupted run.
+
+Outputs that are not regular files are never replaced: a symbolic link is followed (its target
+gets the atomic write; the link stays), and a device (``/dev/null``, ``/dev/stdout``), a FIFO or a
+socket is written in place as the records come (no ``.partial``, no resume). A folder is refused.
+Every write error (``/dev/full``, a full disk, no permission) becomes a :class:`WriteError`
+naming the file. While a run writes ``FILE`` it holds an exclusive lock (``flock``) on
+``FILE.lock`` (on the FIFO itself for a FIFO): a second run on the same output stops at once
+with :class:`OutputLocked` instead of mixing its records in.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import fcntl
 import hashlib
 import io
 import json
 import os
+import stat
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Protocol
 
@@ -34,7 +45,7 @@ from hasila.infer.inputs import InputDoc
 from hasila.infer.records import dumps
 from hasila.infer.types import HasilaError
 
-PROGRESS_VERSION = 1
+PROGRESS_VERSION = 2  # 2: the input fingerprint covers warnings and metadata
 
 CSV_COLUMNS: tuple[str, ...] = (
     "doc_id", "incident",
@@ -45,10 +56,27 @@ CSV_COLUMNS: tuple[str, ...] = (
     "source", "outlet", "url", "notes",
     "evidence_start", "evidence_end", "fatalities_start", "fatalities_end", "injuries_start", "injuries_end",
     "confidence",
+    # CSV format 2 (Hasila 0.2): appended; columns are only ever appended, never moved or renamed
+    "warnings", "hasila_version", "model_sha256", "rules_version", "schema_version",
 )  # fmt: skip
+# The columns of CSV format 1, which every later format starts with (tests/test_robustness.py).
+CSV_COLUMNS_V1: tuple[str, ...] = CSV_COLUMNS[:CSV_COLUMNS.index("confidence") + 1]
 ERROR_COLUMNS: tuple[str, ...] = ("doc_id", "error_type", "message")
 _ACLED_TIME_PRECISION = {"day": 1, "week": 2, "month": 3}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class WriteError(HasilaError):
+    """An output could not be written (disk full, /dev/full, no permission, a folder, ...)."""
+
+
+class OutputLocked(HasilaError):
+    """Another run is writing the same output."""
+
+
+def _write_error(where: str | os.PathLike, exc: OSError, doing: str = "write") -> WriteError:
+    reason = exc.strerror or str(exc)
+    return WriteError(f"cannot {doing} {where}: {reason}")
 
 
 class ResumeError(HasilaError):
@@ -125,6 +153,9 @@ def incident_row(record: dict[str, Any], index: int, incident: dict[str, Any]) -
         _cell(wounded and wounded["start"]), _cell(wounded and wounded["end"]),
         incident["confidence"],
     ]
+    made_by = record.get("producer") or {}
+    row += [" | ".join(w["message"] for w in record.get("warnings", ())), _cell(made_by.get("hasila")),
+            _cell((record.get("model") or {}).get("sha256")), _cell(made_by.get("rules")), _cell(made_by.get("schema"))]
     return [safe_cell(v) for v in row]
 
 
@@ -179,83 +210,270 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     fsync_dir(path.parent)
 
 
+def output_kind(path: str | os.PathLike) -> str:
+    """How an output path is written: ``"file"`` (a regular file, or nothing yet, or a link to
+    either: atomic rename) or ``"stream"`` (a device, FIFO or socket: written in place).
+    Raises WriteError for a folder."""
+    try:
+        st = os.stat(path)  # follows symbolic links
+    except FileNotFoundError:
+        return "file"
+    except OSError as exc:
+        raise _write_error(path, exc, "use") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise WriteError(f"cannot write {path}: it is a folder")
+    return "file" if stat.S_ISREG(st.st_mode) else "stream"
+
+
+def open_output(path: str | os.PathLike, fmt: "Format") -> "FileOutput | DeviceOutput":
+    """The right output for ``path``: see :func:`output_kind`."""
+    return FileOutput(path, fmt) if output_kind(path) == "file" else DeviceOutput(path, fmt)
+
+
+class _Lock:
+    """An exclusive, non-blocking ``flock`` on ``path`` (created if needed, removed on release)."""
+
+    def __init__(self, path: Path, shown: Path) -> None:
+        self.path, self.shown, self.fd = path, shown, None
+
+    def acquire(self) -> None:
+        for _ in range(20):
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise _write_error(self.path, exc, "create the lock file") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                    raise OutputLocked(f"{self.shown} is being written by another hasila-extract run (lock: {self.path}); "
+                                       "wait for it to finish, or write elsewhere") from None
+                raise _write_error(self.path, exc, "lock") from None
+            try:  # the lock file may have been removed by the run that held it: lock the new one
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self.fd = fd
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+                return
+            os.close(fd)
+        raise OutputLocked(f"cannot lock {self.path}: it keeps being replaced")
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+        os.close(self.fd)  # closing drops the flock
+        self.fd = None
+
+
 class FileOutput:
-    """One output file written through ``PATH.partial``."""
+    """One regular output file written through ``PATH.partial`` (a link: through its target)."""
+
+    resumable = True
 
     def __init__(self, path: str | os.PathLike, fmt: Format) -> None:
-        self.path = Path(path)
-        self.partial = self.path.with_name(self.path.name + ".partial")
+        self.path = Path(path)  # as the user gave it (messages, progress keys)
+        real = Path(os.path.realpath(path)) if os.path.islink(path) else self.path
+        self.real = real
+        self.partial = real.with_name(real.name + ".partial")
         self.fmt = fmt
         self._fh: IO[bytes] | None = None
+        self._lock = _Lock(real.with_name(real.name + ".lock"), self.path)
+
+    def lock(self) -> None:
+        try:
+            self.real.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _write_error(self.real.parent, exc, "create the folder") from None
+        self._lock.acquire()
+
+    def unlock(self) -> None:
+        self._lock.release()
 
     def open(self, resume_at: int | None = None, state: dict[str, Any] | None = None) -> None:
         """Start afresh, or (``resume_at`` bytes) continue a partial file cut back to that size."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if resume_at is None:
-            self._fh = open(self.partial, "wb")
-            self._fh.write(self.fmt.header().encode("utf-8"))
-            return
+        try:
+            self.real.parent.mkdir(parents=True, exist_ok=True)
+            if resume_at is None:
+                self._fh = open(self.partial, "wb")
+                self._fh.write(self.fmt.header().encode("utf-8"))
+                return
+        except OSError as exc:
+            raise _write_error(self.partial, exc) from None
         if not self.partial.exists():
             raise ResumeError(f"cannot resume: {self.partial} is missing")
         if self.partial.stat().st_size < resume_at:
             raise ResumeError(f"cannot resume: {self.partial} is shorter ({self.partial.stat().st_size} bytes) than recorded ({resume_at})")
-        self._fh = open(self.partial, "r+b")
-        self._fh.truncate(resume_at)
-        self._fh.seek(resume_at)
+        try:
+            self._fh = open(self.partial, "r+b")
+            self._fh.truncate(resume_at)
+            self._fh.seek(resume_at)
+        except OSError as exc:
+            raise _write_error(self.partial, exc) from None
         self.fmt.restore(state or {})
 
     def write(self, doc: InputDoc, record: dict[str, Any]) -> None:
         text = self.fmt.rows(doc, record)
         if text:
-            self._fh.write(text.encode("utf-8"))
+            try:
+                self._fh.write(text.encode("utf-8"))
+            except OSError as exc:
+                raise _write_error(self.partial, exc) from None
 
     def sync(self) -> int:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        return self._fh.tell()
+        try:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            return self._fh.tell()
+        except OSError as exc:
+            raise _write_error(self.partial, exc) from None
 
     def complete(self) -> None:
         """Write the footer and sync; the file is still the partial one."""
-        self._fh.write(self.fmt.footer().encode("utf-8"))
+        try:
+            self._fh.write(self.fmt.footer().encode("utf-8"))
+        except OSError as exc:
+            raise _write_error(self.partial, exc) from None
         self.sync()
         self._fh.close()
         self._fh = None
 
     def publish(self) -> None:
-        os.replace(self.partial, self.path)
-        fsync_dir(self.path.parent)
+        try:
+            os.replace(self.partial, self.real)
+        except OSError as exc:
+            raise _write_error(self.real, exc, "move the finished output into") from None
+        fsync_dir(self.real.parent)
 
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.close()
+            try:
+                self._fh.close()
+            except OSError:  # the data is lost anyway (a full disk); the partial file is cut on --resume
+                pass
+            self._fh = None
+
+
+class DeviceOutput:
+    """A device, FIFO or socket (``/dev/null``, ``/dev/stdout``, a named pipe): written in place,
+    as the records come, never replaced; it cannot be resumed. A FIFO is locked against a
+    second writer; a device is not (two runs may well write ``/dev/null``)."""
+
+    resumable = False
+
+    def __init__(self, path: str | os.PathLike, fmt: Format) -> None:
+        self.path = Path(path)
+        self.fmt = fmt
+        self._fh: IO[bytes] | None = None
+
+    def lock(self) -> None:
+        pass  # the FIFO is locked once open (opening it waits for a reader)
+
+    def unlock(self) -> None:
+        self.close()
+
+    def open(self, resume_at: int | None = None, state: dict[str, Any] | None = None) -> None:
+        if resume_at is not None:
+            raise ResumeError(f"cannot resume: {self.path} is not a regular file")
+        try:
+            # O_WRONLY without O_TRUNC/O_CREAT: the node is used as it is, never made anew.
+            fd = os.open(self.path, os.O_WRONLY)
+        except OSError as exc:
+            raise _write_error(self.path, exc, "open") from None
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise OutputLocked(f"{self.path} is being written by another hasila-extract run") from None
+        self._fh = os.fdopen(fd, "wb")
+        self._write(self.fmt.header())
+
+    def _write(self, text: str) -> None:
+        if text:
+            try:
+                self._fh.write(text.encode("utf-8"))
+            except OSError as exc:
+                raise _write_error(self.path, exc) from None
+
+    def write(self, doc: InputDoc, record: dict[str, Any]) -> None:
+        self._write(self.fmt.rows(doc, record))
+
+    def sync(self) -> int:
+        try:
+            self._fh.flush()
+        except OSError as exc:
+            raise _write_error(self.path, exc) from None
+        return 0
+
+    def complete(self) -> None:
+        self._write(self.fmt.footer())
+        self.sync()
+
+    def publish(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError:
+                pass
             self._fh = None
 
 
 class StreamOutput:
     """An output to an open text stream (stdout): written as it goes, flushed per chunk."""
 
+    resumable = False
+
     def __init__(self, stream: IO[str], fmt: Format) -> None:
         self.stream = stream
         self.fmt = fmt
         self.path = None
 
+    def lock(self) -> None:
+        pass
+
+    def unlock(self) -> None:
+        pass
+
     def open(self, resume_at: int | None = None, state: dict[str, Any] | None = None) -> None:
         if resume_at is not None:
             raise ResumeError("cannot resume a run that writes to standard output; use -o FILE")
-        self.stream.write(self.fmt.header())
+        self._write(self.fmt.header())
+
+    def _write(self, text: str) -> None:
+        if text:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise _write_error("standard output", exc) from None
 
     def write(self, doc: InputDoc, record: dict[str, Any]) -> None:
-        text = self.fmt.rows(doc, record)
-        if text:
-            self.stream.write(text)
+        self._write(self.fmt.rows(doc, record))
 
     def sync(self) -> int:
-        self.stream.flush()
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _write_error("standard output", exc) from None
         return 0
 
     def complete(self) -> None:
-        self.stream.write(self.fmt.footer())
-        self.stream.flush()
+        self._write(self.fmt.footer())
+        self.sync()
 
     def publish(self) -> None:
         pass
@@ -270,8 +488,9 @@ class StreamOutput:
 def _doc_fingerprint(doc: InputDoc) -> bytes:
     """What identifies an input document for resuming (its id, text or error, metadata)."""
     fields = [doc.doc_id, doc.text, doc.error and [doc.error.type, doc.error.message],
-              doc.date and doc.date.isoformat(), doc.source, doc.url]
-    data = json.dumps(fields, ensure_ascii=True).encode("ascii")
+              doc.date and doc.date.isoformat(), doc.source, doc.url,
+              [[w.type, w.message] for w in doc.warnings], doc.metadata]
+    data = json.dumps(fields, ensure_ascii=True, sort_keys=True, default=repr).encode("ascii")
     return len(data).to_bytes(8, "big") + data
 
 

@@ -104,7 +104,7 @@ EXPECTED = [  # (doc_id, status, error type) in input order
     ("DIR/a.txt", "ok", None), ("DIR/b.txt", "ok", None), ("DIR/sub/c.txt", "error", "not_utf8"),
     ("n1", "ok", None), ("n2", "error", "empty_text"), ("n3", "error", "not_arabic"), ("n4", "error", "too_long"),
     ("JSONL:5", "error", "bad_json"), ("JSONL:6", "error", "missing_field"), ("n5", "error", "missing_field"),
-    ("n1", "error", "duplicate_id"), ("n6", "error", "bad_date"), ("JSONL:11", "error", "not_utf8"),
+    ("n1", "error", "duplicate_id"), ("n6", "ok", None), ("JSONL:11", "error", "not_utf8"),
     ("8", "ok", None), ("n9", "error", "bad_text"),
 ]
 
@@ -116,7 +116,7 @@ def test_one_valid_record_per_input_in_order(model_dir, bad_inputs, tmp_path, va
     records = read_records(out)
     expected = [(i.replace("DIR", str(folder)).replace("JSONL", str(jsonl)), s, t) for i, s, t in EXPECTED]
     assert [(r["doc_id"], r["status"], (r["error"] or {}).get("type")) for r in records] == expected
-    texts = {str(folder / "a.txt"): REPORT, str(folder / "b.txt"): SHORT, "n1": REPORT, "8": SHORT}
+    texts = {str(folder / "a.txt"): REPORT, str(folder / "b.txt"): SHORT, "n1": REPORT, "8": SHORT, "n6": SHORT}
     check_all(records, texts, validator)
     by_id = {r["doc_id"]: r for r in records if r["status"] == "ok"}
     assert by_id["n1"]["date"] == "2019-04-20" and by_id["n1"]["source"] == "made-up agency"
@@ -129,7 +129,10 @@ def test_one_valid_record_per_input_in_order(model_dir, bad_inputs, tmp_path, va
     dup = next(r for r in records if r["error"] and r["error"]["type"] == "duplicate_id")
     assert f"{jsonl}:8" in dup["error"]["message"] and f"{jsonl}:1" in dup["error"]["message"]
     err = capsys.readouterr().err
-    assert "15 documents (11 with errors)" in err
+    assert "15 documents (10 with errors)" in err
+    # A malformed date does not cost the document: it is read without it, and the record says why.
+    assert by_id["n6"]["date"] is None
+    assert [w["type"] for w in by_id["n6"]["warnings"]] == ["bad_date"] and "20/04/2019" in by_id["n6"]["warnings"][0]["message"]
 
 
 def test_same_output_twice(model_dir, bad_inputs, tmp_path):
