@@ -714,7 +714,7 @@ def test_a_toll_told_again_in_the_same_sentence_is_one_incident():
 
 
 def test_number_and_multiplier_tagged_apart_are_one_figure():
-    from hasila.infer.assembly import _join_doubled_duals
+    from hasila.infer.assembly.figures import _join_doubled_duals
 
     text = normalize("قتل نحو 3 آلاف مدني وأصيب 12 ألف آخرون وقتل 5 وأصيب ألف في المدينة.").text
     ents = place(normalize(text), ("KILLED", "3"), ("KILLED", "آلاف"), ("WOUNDED", "12"), ("WOUNDED", "ألف"),
