@@ -26,6 +26,7 @@ Python use::
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 import logging
@@ -37,9 +38,9 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Collection, Iterable, Iterator, Sequence
 
-from hasila.infer.assembly import assemble_incidents
+from hasila.infer.assembly import assemble, check_disable
 from hasila.infer.casualty import complete_count_lists, read_counts
 from hasila.infer.decode import decode_entities, entity_to_original
 from hasila.infer.inputs import InputDoc, InputReader, check_doc_text
@@ -90,7 +91,7 @@ class Extractor:
 
     def __init__(self, model: TokenClassifier | str | None = None, *, device: str | None = "auto",
                  batch_size: int = DEFAULT_BATCH_SIZE, dtype: Any = None, chunk_size: int | None = None,
-                 workers: int = 0) -> None:
+                 workers: int = 0, explain: bool = False, disable: Collection[str] | None = None) -> None:
         if isinstance(model, TokenClassifier):
             self.classifier = model
         else:
@@ -98,6 +99,9 @@ class Extractor:
         self.batch_size = batch_size
         self.chunk_size = chunk_size or default_chunk_size(batch_size)
         self.model_info = self.classifier.info.to_json()
+        # --explain: each record says what became of each KILLED/WOUNDED figure (``provenance``);
+        # disable: assembly rules turned off (ids of hasila.infer.assembly.DISABLEABLE).
+        self.options = {"explain": bool(explain), "disable": check_disable(disable)}
         # Worker processes are started with spawn, which re-imports the caller's main module:
         # scripts using them need Python's `if __name__ == "__main__":` guard, so they are opt-in
         # here (the command line turns them on for CUDA: default_workers).
@@ -141,7 +145,8 @@ class Extractor:
         prepared = _encode_prepared([_prepare(doc, self.model_info) for doc in chunk], self.classifier.encoder,
                                     self.model_info)
         scores = iter(self._score([p.encoded for p in prepared if isinstance(p, _Prepared)]))
-        return [(doc, item if isinstance(item, dict) else _finish(item, next(scores), self.classifier.tags, self.model_info))
+        return [(doc, item if isinstance(item, dict) else _finish(item, next(scores), self.classifier.tags, self.model_info,
+                                                                          self.options))
                 for doc, item in zip(chunk, prepared)]
 
     def _score(self, encoded: Sequence[EncodedDoc]) -> list[Any]:
@@ -171,7 +176,7 @@ class Extractor:
             # spawn, not fork: the parent may hold CUDA and tokenizer threads, which fork does not copy safely.
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(self.classifier.encoder, self.classifier.tags, self.model_info),
+                initializer=_init_worker, initargs=(self.classifier.encoder, self.classifier.tags, self.model_info, self.options),
             )
         return self._pool
 
@@ -292,18 +297,22 @@ def _encode_prepared(prepared: list[_Prepared | dict[str, Any]], encoder: Any,
     return out
 
 
-def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[str, Any]) -> dict[str, Any]:
-    """The record of a prepared document from its word scores (or the model's exception)."""
+def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[str, Any],
+            options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The record of a prepared document from its word scores (or the model's exception);
+    ``options``: ``explain`` and ``disable`` of the assembly."""
     doc, norm = item.doc, item.norm
     if isinstance(scores, Exception):
         return _internal_error(doc, "the model", scores, model_info)
     try:
         entities = decode_entities(norm.text, item.words, word_predictions(tags, *scores))
         entities = complete_count_lists(norm.text, read_counts(norm.text, entities))
-        incidents = assemble_incidents(norm, entities, doc.date)
+        explain = bool(options and options["explain"])
+        result = assemble(norm, entities, doc.date, disable=options["disable"] if options else None, explain=explain)
         record = ok_record(
             doc.doc_id, doc.text, entities=[entity_to_original(norm, e) for e in entities],
-            incidents=incidents, model=model_info, date=doc.date, source=doc.source, url=doc.url,
+            incidents=result.incidents, model=model_info, date=doc.date, source=doc.source, url=doc.url,
+            provenance=result.provenance,
         )
         check_record(record, doc.text)
         return record
@@ -314,7 +323,8 @@ def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[
 _WORKER: dict[str, Any] = {}  # in a worker process: the word encoder, tags and model info
 
 
-def _init_worker(encoder: Any, tags: Sequence[str], model_info: dict[str, Any]) -> None:
+def _init_worker(encoder: Any, tags: Sequence[str], model_info: dict[str, Any],
+                 options: dict[str, Any] | None = None) -> None:
     import signal
 
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one thread per worker; the workers are the parallelism
@@ -323,7 +333,7 @@ def _init_worker(encoder: Any, tags: Sequence[str], model_info: dict[str, Any]) 
     # would wait for work forever. Each leaves once it is orphaned.
     parent = os.getppid()
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True, name="hasila-orphan-check").start()
-    _WORKER.update(encoder=encoder, tags=tuple(tags), model_info=model_info)
+    _WORKER.update(encoder=encoder, tags=tuple(tags), model_info=model_info, options=options)
 
 
 def _exit_when_orphaned(parent: int, every: float = 1.0) -> None:
@@ -345,7 +355,8 @@ def _finish_many(jobs: Sequence[tuple[InputDoc, Any]]) -> list[dict[str, Any]]:
     out = []
     for doc, scores in jobs:
         item = _prepare(doc, _WORKER["model_info"], check_text=False)
-        out.append(item if isinstance(item, dict) else _finish(item, scores, _WORKER["tags"], _WORKER["model_info"]))
+        out.append(item if isinstance(item, dict) else _finish(item, scores, _WORKER["tags"], _WORKER["model_info"],
+                                                                        _WORKER.get("options")))
     return out
 
 
@@ -354,13 +365,27 @@ def _cached_extractor(model: str | None, device: str | None, batch_size: int) ->
     return Extractor(model, device=device, batch_size=batch_size)
 
 
+def _with_options(extractor: Extractor, explain: bool, disable: Collection[str] | None) -> Extractor:
+    """The cached extractor's model with other assembly options (a shallow copy: no reload)."""
+    options = {"explain": bool(explain), "disable": check_disable(disable)}
+    if options == extractor.options:
+        return extractor
+    other = copy.copy(extractor)
+    other.options = options
+    other._pool = None
+    return other
+
+
 def extract(texts_or_docs: Iterable[str | dict | InputDoc], model: str | TokenClassifier | None = None, *,
             device: str | None = "auto", batch_size: int = DEFAULT_BATCH_SIZE,
-            date: dt.date | str | None = None) -> list[dict[str, Any]]:
+            date: dt.date | str | None = None, explain: bool = False,
+            disable: Collection[str] | None = None) -> list[dict[str, Any]]:
     """Records for texts (ids "0", "1", ...), JSONL-like dicts or InputDocs, in order.
 
     ``model``: a checkpoint folder, hub id or loaded TokenClassifier (default: $HASILA_MODEL,
-    then the shipped model); ``date``: the article date for inputs that carry none.
+    then the shipped model); ``date``: the article date for inputs that carry none;
+    ``explain``: add each figure's fate to the records (``provenance``); ``disable``: assembly
+    rules to turn off (``{"A7b", ...}``, ids of ``hasila.infer.assembly.DISABLEABLE``).
     Loaded models are cached, so calling this repeatedly is cheap.
     """
     if isinstance(texts_or_docs, str):
@@ -368,8 +393,9 @@ def extract(texts_or_docs: Iterable[str | dict | InputDoc], model: str | TokenCl
     if isinstance(date, str):
         date = dt.date.fromisoformat(date)
     if isinstance(model, TokenClassifier):
-        extractor = Extractor(model, batch_size=batch_size)
+        extractor = Extractor(model, batch_size=batch_size, explain=explain, disable=disable)
     else:
-        extractor = _cached_extractor(str(model) if model is not None else None, device, batch_size)
+        extractor = _with_options(_cached_extractor(str(model) if model is not None else None, device, batch_size),
+                                  explain, disable)
     docs = InputReader(default_date=date).docs_from_objects(texts_or_docs)
     return list(extractor.extract(docs))

@@ -218,7 +218,7 @@ from hasila.infer.assembly.passes import DISABLEABLE, PASSES, RULES, check_disab
 from hasila.infer.normalize import NormalizedText
 from hasila.infer.types import Entity, Incident
 
-__all__ = ["Assembly", "DISABLEABLE", "PASSES", "RULES", "assemble", "assemble_incidents"]
+__all__ = ["Assembly", "DISABLEABLE", "PASSES", "RULES", "assemble", "assemble_incidents", "check_disable"]
 
 
 @dataclass(frozen=True)

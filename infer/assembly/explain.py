@@ -4,8 +4,9 @@ One entry per figure the assembly was given (and per figure it made by joining t
 text order, each with the rule that decided last and the cue that fired:
 
 * ``incident``: the figure is the killed or wounded count of incident ``incident`` (the index in
-  the record's ``incidents``); the rule that put it there (A7 grouping, A4 a total's part by
-  place, A6 an update, A7b a later telling, A7c wounded of no side, A5b a named list);
+  the record's ``incidents``); the rule that put it there (A7 grouping, A4/A3c a total's part by
+  place, with ``of`` the total, A6 an update, A7b a later telling, A7c wounded of no side, A5b a
+  named list);
 * ``part`` of figure ``of`` (A4, A5, A5b), which belongs to incident ``incident`` if any;
 * ``superseded`` by figure ``of`` (A6 an update, A19 an early toll), kept in that incident's
   ``extra["superseded"]``;
@@ -72,7 +73,7 @@ def explain(doc: Doc) -> list[dict[str, Any]]:
                 out.append((key, entry(fig(f), "dropped", "A15", (date.start, date.end) if date else None, None, of)))
             elif fate == "incident":
                 rule = f.rule or "A7"
-                out.append((key, entry(fig(f), fate, rule, f.cue if f.rule else None, index.get(id(slot)))))
+                out.append((key, entry(fig(f), fate, rule, f.cue if f.rule else None, index.get(id(slot)), of)))
             else:
                 out.append((key, entry(fig(f), fate, f.rule or "A7b", f.cue, index.get(id(slot)), of)))
         elif f.role == "part" and f.whole is not None:
