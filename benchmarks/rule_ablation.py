@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
     base = out["results"]["none"]["incidents"]
     print(f"{out['documents']} gold {args.split} documents; incident P/R/F1 with one rule disabled")
-    print(f"| disabled | incident P | incident R | incident F1 | ΔF1 | predicted | HN rate | rule |")
+    print("| disabled | incident P | incident R | incident F1 | ΔF1 | predicted | HN rate | rule |")
     print("|---|---|---|---|---|---|---|---|")
     for rule, r in out["results"].items():
         inc = r["incidents"]

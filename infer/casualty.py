@@ -21,7 +21,7 @@ and WOUNDED.
 casualty figures although the model tagged them (on the gold dev split most false incidents
 came from such numbers):
 
-- mixed totals «سقط عشرات القتلى والجرحى», «20 بين قتيل وجريح» (guideline rule 11: no
+- mixed totals «سقط عشرات القتلى والجرحى», «20 بين قتيل وجريح» (G11: no
   KILLED/WOUNDED span);
 - people arrested, captured, deployed, released, present… «اعتقلت 15 فلسطينيا», «أسر 10
   آخرون», «نشر نحو ألف جندي», «استسلم عشرات», «والمتهم بها 29 شخصا»: the nearest verb before
@@ -227,7 +227,7 @@ def _kind(text: str, folded: str, a: _Around) -> str | None:
     return kind
 
 
-# Verbs and nouns that count people who are not casualties (guideline rule 8).
+# Verbs and nouns that count people who are not casualties (G8).
 _NOT_CASUALTY = _keys(
     "اعتقل اعتقلت اعتقلوا اعتقال باعتقال إيقاف توقيف أوقفت أوقف القبض أسر أسرت أسروا وأسر "
     "استسلم استسلمت استسلام نشر نشرت بنشر انتشار تمتلك يمتلك تملك متنها إطلاق سراح الإفراج أفرج أفرجت "

@@ -56,7 +56,7 @@ TOTAL_CUE = _cue(
     r"ليبلغ|لتبلغ|يبلغ|تبلغ|الكلي|الكلية|الإجمالية)(?!\w)"
 )
 SINCE_BEFORE = _cue(r"(?<!\w)منذ\s+(?:\w+\s+){0,2}$")
-# Rule 3b: counts over months, a report's statistics («خلال 10 أشهر», «في الأشهر القليلة
+# A3b: counts over months, a report's statistics («خلال 10 أشهر», «في الأشهر القليلة
 # الماضية», «العدد الإجمالي للقتلى», «إحصائيات», «الحصيلة الشهرية», «منذ أن … في 2013»).
 CUMULATIVE_MORE = _cue(
     r"(?<!\w)(?:و|ف)?(?:خلال|طوال|على\s+مدى|على\s+مدار)\s+(?:\w+\s+){0,2}?(?:ال)?(?:أشهر|شهور|أسابيع|سنوات|أعوام|فترة|الفترة)(?!\w)"
@@ -72,7 +72,7 @@ STATISTICS_TABLE = _cue(
     r"|(?<!\w)(?:و|ف)?(?:ب|ل|لل|ال|بال)?(?:إحصائيات|احصائيات|إحصائية|احصائية|إحصاءات|احصاءات)(?!\w)"
     rf"|(?<!\w)(?:و)?شهد\s+(?:شهر\s+)?(?:{MONTH_WORDS})(?!\w)"
 )
-# Rule 17: casualties of accidents, disasters and disease (guideline rule 10) — a sentence
+# A17: casualties of accidents, disasters and disease (G10) — a sentence
 # that names one of these and no armed violence («لقوا حتفهم في حادث غرق مركب»).
 ACCIDENT = _cue(
     r"(?<!\w)(?:و|ب|ف|ل)?(?:ال)?(?:حادث\s+(?:ال)?(?:مروري|سير|غرق|تصادم|انقلاب|اصطدام)|حوادث\s+(?:ال)?(?:مرور|سير|طرق)|"
@@ -85,22 +85,22 @@ ARMED = _cue(
     r"هاون|معارك|معركة|كمين|اغتيال|ذبح|إعدام|اعدام|أعدم|طعن|إرهابي|ارهابي|إرهابية|ارهابية|مقاتلات|داعش|تنظيم|"
     r"ميليشيا|ميليشيات|مليشيا|مليشيات|متمردين|المتمردون|قوات|الجيش|عملية|عسكرية|اعتداء|استهداف|استهدف)(?!\w)"
 )
-# Rule 20: a figure in a relative clause about an earlier attack the sentence refers to
+# A20: a figure in a relative clause about an earlier attack the sentence refers to
 # («في أعقاب هجوم مسلح على منتجع قتل فيه عشرات», «في قضية تفجير المسجد الذي قتل فيه 30»).
 REFERENCE_TO_ATTACK = _cue(
     r"(?<!\w)(?:و|ف)?(?:في\s+)?(?:أعقاب|اعقاب|عقب|إثر|اثر|خلفية|قضية|محاكمة|ذكرى|بذكرى|التحقيق\s+في|التحقيقات\s+في"
     r"|بعد\s+(?:\w+\s+){0,3}?(?:سنوات|أعوام|سنة|عام|عامين|سنتين|أشهر|شهور|شهر|شهرين|أسابيع|أسبوعين)(?:\s+\w+)?\s+(?:على|من))(?!\w)"
     r"[^.!?؟]*?(?<!\w)(?:الذي|التي|والذي|والتي|قتل\s+فيه|قتل\s+فيها|قتلت\s+فيه)(?!\w)[^.!?؟]*$"
 )
-# Rule 20: «وقتل حينها 14», «وقد قتل آنذاك خمسة»: the toll of an earlier event the article
+# A20: «وقتل حينها 14», «وقد قتل آنذاك خمسة»: the toll of an earlier event the article
 # recalls, when the word opens its sentence (mid-sentence it can be the time of the attack just
 # told: «هاجم مسلحون حاجزا وقتل حينها 4 جنود»).
 BACK_THEN_REACH = 20
 BACK_THEN = _cue(r"(?<!\w)(?:و)?(?:حينها|حينذاك|آنذاك|انذاك|وقتها|وقتذاك|يومها|يومذاك|في\s+حينه)(?!\w)")
-# Rule 18 (guideline rule 31): bodies found — «العثور على جثتي شرطيين», «انتشال 11 جثة».
+# A18 (G31): bodies found — «العثور على جثتي شرطيين», «انتشال 11 جثة».
 BODY_NOUN = _cue(r"(?<!\w)(?:و|ب)?(?:ال)?(?:جثة|جثث|جثتي|جثتين|جثتا|جثمان|جثامين|رفات)(?!\w)")
 FOUND = _cue(r"(?<!\w)(?:و|ف)?(?:عثر|عثرت|يعثر|العثور|عثور|انتشال|انتشلت|انتشل|اكتشاف|اكتشفت|وجدت|مرمية|ملقاة)(?!\w)")
-# Rule 22: a toll over several attacks («في سلسلة تفجيرات», «تفجيرات في أنحاء العراق أدت إلى
+# A22: a toll over several attacks («في سلسلة تفجيرات», «تفجيرات في أنحاء العراق أدت إلى
 # مقتل 32», «تعرضت لثلاثة اعتداءات أوقعت 44»): a total, not one incident.
 SEVERAL_ATTACKS = _cue(
     r"(?<!\w)(?:و|ف|ب|ل)?(?:سلسلة|موجة)\s+(?:من\s+)?(?:ال)?(?:تفجيرات|هجمات|انفجارات|اعتداءات)(?!\w)"
@@ -111,11 +111,11 @@ SEVERAL_ATTACKS = _cue(
 ONE_ATTACK = _cue(r"(?<!\w)(?:ال)?(?:هجوم|تفجير|انفجار|اعتداء|الهجوم|التفجير|الانفجار|الاعتداء)(?!\w)")
 
 
-# Rule 3c: a campaign over a week at most; broken down by place, its parts are the attacks.
+# A3c: a campaign over a week at most; broken down by place, its parts are the attacks.
 SHORT_CAMPAIGN = _cue(r"(?<!\w)(?:و|ف)?خلال\s+(?:ال)?(?:أسبوع|اسبوع|الأسبوع|الاسبوع)(?:\s+(?:ال)?(?:ماضي|الماضي|أخير|الأخير))?(?!\w)")
 
 
-# Rule 21: the state of casualties already told.
+# A21: the state of casualties already told.
 OF_THE_CASUALTIES_AFTER = _cue(
     r"^\s*(?:(?:\w+\s+)?(?:من|بين)\s+(?:ال)?|ال)(?:جرحى|مصابين|قتلى|ضحايا)(?!\w)"
 )
@@ -131,7 +131,7 @@ STATE_AFTER = _cue(
 TOLL_VERB = _cue(r"(?<!\w)(?:و|ف|م|ما)?(?:أسفر|أسفرت|يسفر|تسفر|أدى|أدت|يؤدي|تؤدي|خلف|خلفت|أوقع|أوقعت|حصيلة)(?!\w)")
 
 
-# Rule 19: an early toll of the same event («وكانت الحصيلة الأولى أشارت إلى سقوط تسعة»).
+# A19: an early toll of the same event («وكانت الحصيلة الأولى أشارت إلى سقوط تسعة»).
 EARLY_TOLL = _cue(
     r"(?<!\w)(?:ال)?حصيلة\s+(?:\w+\s+){0,2}?(?:ال)?(?:أولية|اولية|أولى|اولى|سابقة|أولي|اولي)(?!\w)"
     r"|(?<!\w)(?:و)?كانت\s+(?:ال)?حصيلة(?!\w)"
@@ -162,7 +162,7 @@ ANOTHER_ATTACK = _cue(
 )
 
 
-# Rule 9c: countries and wide regions — a place this coarse gives way to a specific one that a
+# A9c: countries and wide regions — a place this coarse gives way to a specific one that a
 # following sentence names for the same attack («شمال الكاميرون» … «ووقع الهجوم في بلدة مروة»).
 COARSE_PLACES = frozenset(fold_letters(w) for w in (
     "العراق سوريا سورية اليمن أفغانستان الكاميرون نيجيريا تركيا مصر ليبيا الصومال لبنان باكستان "

@@ -24,7 +24,7 @@ def _sentence_locations(sent: Sentence, folded: str) -> list[Entity]:
 
 
 def _event_location(sent: Sentence, text: str, folded: str) -> Entity | None:
-    """Rule 9: the first place introduced by a place word that does not merely enclose the
+    """A9: the first place introduced by a place word that does not merely enclose the
     place named just before it («في قضاء البعاج شمال غرب بغداد» → «البعاج», never «بغداد»)."""
     heads = [e for e in sent.locations if not any(_continues(p, e, text, folded) for p in sent.locations if p.end <= e.start)]
     for e in heads:
@@ -64,7 +64,7 @@ def _location_chain(loc: Entity, sent: Sentence, text: str, folded: str) -> list
 
 
 def _pair_cover(loc: Entity, sent: Sentence, text: str, folded: str) -> Entity:
-    """Rule 9b (guideline rule 21): two places joined by «و» («بلدتي الفوعة وكفريا في محافظة
+    """A9b (G21): two places joined by «و» («بلدتي الفوعة وكفريا في محافظة
     إدلب», «قضاء المقدادية وناحية كنعان في بعقوبة»): the event covers both, so its place is the
     smallest place named around the pair — the first that encloses the second. Without one,
     the first place stays."""
@@ -89,7 +89,7 @@ def _pair_cover(loc: Entity, sent: Sentence, text: str, folded: str) -> Entity:
 
 
 def _is_report_date(e: Entity, sent: Sentence, text: str, folded: str) -> bool:
-    """«أفاد المرصد اليوم الإثنين بمقتل …»: the date of the report, not of the event."""
+    """A10 (G19): «أفاد المرصد اليوم الإثنين بمقتل …»: the date of the report, not of the event."""
     for m in sent.sources:
         if m.cue <= e.start < m.start:
             return True
@@ -99,6 +99,7 @@ def _is_report_date(e: Entity, sent: Sentence, text: str, folded: str) -> bool:
 
 
 def _sentence_dates(sent: Sentence, text: str, folded: str) -> list[Entity]:
+    """A10: the event dates a sentence can give: not periods («منذ …») nor the date of the report."""
     out = []
     for e in sent.entities:
         if e.label != "DATE":
@@ -116,6 +117,9 @@ def _nearest(items: Sequence[Any], pos: int) -> Any:
 
 
 def _choose_source(slot: Slot, sentences: list[Sentence]) -> tuple[Mention | None, bool]:
+    """A11: the reporting name nearest before the first figure in its sentence, else the first
+    after it, else one of a sentence telling the figures again (A7b), else the nearest before it
+    in its paragraph (inherited). The outlet's own reporting has none."""
     first = slot.first
     sent = first.sentence
     before = [m for m in sent.sources if m.cue < first.start]
@@ -136,6 +140,10 @@ def _choose_source(slot: Slot, sentences: list[Sentence]) -> tuple[Mention | Non
 
 def _choose_perpetrator(slot: Slot, victim: Victim | None, source: Mention | None, sentences: list[Sentence],
                         text: str, folded: str) -> tuple[Mention | None, bool]:
+    """A12: the attacker named by a cue in the sentence nearest to the figure — never the victim,
+    the side attacked, or (unless it claims the attack) the source; else, when the sentence
+    refers back to an attack, one of the three sentences before it, or the total's (inherited).
+    The other side of a two-sided event is tried by the caller (``_other_side``)."""
     first = slot.first
     sent = first.sentence
     vkey = actor_key(text[victim.start : victim.end]) if victim else None
@@ -182,7 +190,7 @@ def _is_coarse(loc: Entity, folded: str) -> bool:
 
 
 def _specific_place_after(sent: Sentence, sentences: list[Sentence], text: str, folded: str) -> tuple[Entity, Sentence] | None:
-    """Rule 9c: the first specific place of a following sentence that refers back to the attack."""
+    """A9c: the first specific place of a following sentence that refers back to the attack."""
     for later in sentences[sent.index + 1 : sent.index + 1 + FOLLOWING_SENTENCES]:
         if ANOTHER_ATTACK.search(folded, later.start, later.end):
             return None  # the next attack's sentences
@@ -197,7 +205,7 @@ def _specific_place_after(sent: Sentence, sentences: list[Sentence], text: str, 
 
 
 def _retold_sentences(slot: Slot, first: Sentence) -> list[Sentence]:
-    """Sentences other than ``first`` that tell the slot's figures again (rule 7b), in text order."""
+    """Sentences other than ``first`` that tell the slot's figures again (A7b), in text order."""
     out: list[Sentence] = []
     for f in sorted(slot.repeats, key=lambda f: f.start):
         if f.sentence is not first and f.sentence not in out:
@@ -207,6 +215,9 @@ def _retold_sentences(slot: Slot, first: Sentence) -> list[Sentence]:
 
 def _choose_location(slot: Slot, sentences: list[Sentence], text: str, folded: str,
                      look_ahead: bool = True) -> tuple[Entity | None, Sentence | None, bool]:
+    """A9 (with A9b, A9c): the figures' own place, else the sentence's event place; a later
+    telling's place that names this one and more (A7b); a country gives way to the town a
+    later sentence names (A9c); else the place of one of the three sentences before it."""
     own = slot.place()
     first = slot.first
     retold = _retold_sentences(slot, first.sentence)
@@ -240,6 +251,9 @@ def _choose_location(slot: Slot, sentences: list[Sentence], text: str, folded: s
 
 
 def _choose_date(slot: Slot, sentences: list[Sentence]) -> tuple[Entity | None, bool]:
+    """A10: the figure's own DATE, else the one of its sentence nearest to it, else one of a
+    sentence telling it again (A7b), else the first of the nearest dated sentence among the
+    three before it (inherited)."""
     first = slot.first
     for f in sorted(slot.figures.values(), key=lambda f: f.start):
         if f.own_date is not None and f.own_date in first.sentence.dates + f.sentence.dates:
@@ -269,7 +283,7 @@ def _says_only_members(text: str, folded: str, victim: Victim) -> bool:
 
 
 def _choose_victim(slot: Slot, sentences: list[Sentence], text: str, folded: str) -> tuple[Victim | None, bool]:
-    """Rule 8: the figures' own victim; when that names no side (nothing, or members only:
+    """A8: the figures' own victim; when that names no side (nothing, or members only:
     «عناصر», «أفراد»), the side attacked in the sentence («هجوم على قوات النظام»), or in the
     attack an earlier sentence told when this one refers back to it."""
     victim = slot.victim()
@@ -292,7 +306,7 @@ def _choose_victim(slot: Slot, sentences: list[Sentence], text: str, folded: str
 
 
 def _other_side(victim: Victim | None, group: Sequence[Slot], text: str) -> Mention | None:
-    """In a two-sided event, one side's casualties were caused by the other side."""
+    """A12: in a two-sided event, one side's casualties were caused by the other side."""
     if victim is None or not victim.named:
         return None
     key = actor_key(text[victim.start : victim.end])

@@ -19,7 +19,7 @@ from hasila.infer.types import Entity, HasilaError, Span
 log = logging.getLogger("hasila.infer.assembly")
 
 def _drop_totals_of_attacks(all_figs: list["Figure"]) -> None:
-    """Rule 22 (guideline rule 2): a toll of several attacks is no incident when the article
+    """A22 (G2): a toll of several attacks is no incident when the article
     tells attacks of its own elsewhere; when it is all the article gives, it is the incident."""
     for total in [f for f in all_figs if f.several_attacks]:
         # the total's own wounded, or «وأصيب 50 آخرون» after it, are no attacks of their own
@@ -29,7 +29,7 @@ def _drop_totals_of_attacks(all_figs: list["Figure"]) -> None:
 
 
 def _is_total_of_attacks(folded: str, f: "Figure") -> "Cue":
-    """Rule 22: the figure's clause tells a toll of several attacks, and no single attack is
+    """A22: the figure's clause tells a toll of several attacks, and no single attack is
     named between that cue and the figure."""
     cs, ce = f.clause
     for m in SEVERAL_ATTACKS.finditer(folded, cs, ce):
@@ -40,7 +40,7 @@ def _is_total_of_attacks(folded: str, f: "Figure") -> "Cue":
 
 
 def _is_state_of_casualties(folded: str, f: "Figure") -> "Cue":
-    """Rule 21: «أحد الجرحى خضع للجراحة», «أربعة من المصابين في حالة خطرة»."""
+    """A21: «أحد الجرحى خضع للجراحة», «أربعة من المصابين في حالة خطرة»."""
     cs, ce = f.clause
     if NEW_CASUALTY_VERB.search(folded, cs, f.start) or TOLL_VERB.search(folded, cs, f.start):
         return None
@@ -165,7 +165,7 @@ def _read_figures(text: str, folded: str, sent: Sentence, unread: dict[int, list
         sent.figures.append(Figure(ent, sent, sent.clause_of(ent.start), quantity))
 
 
-# Rule 3b: a figure this large is a toll over many events (monthly statistics, a war's dead),
+# A3b: a figure this large is a toll over many events (monthly statistics, a war's dead),
 # not one attack. On the gold train and dev splits the largest figures of single incidents are
 # 101 dead and 227 wounded; statistics in the hard negatives run from 844 to 25,000.
 _STATISTIC_FLOOR = 500

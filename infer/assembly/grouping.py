@@ -9,7 +9,7 @@ from hasila.infer.assembly.fields import _choose_location, _location_words
 from hasila.infer.assembly.state import (_same_text, Figure, Sentence, Slot)
 
 def _build_slots(sentences: list[Sentence], text: str, folded: str) -> list[Slot]:
-    """Rule 7: figures → incidents, in text order."""
+    """A7: figures → incidents, in text order."""
     slots: list[Slot] = []
     group = -1
     previous: list[Slot] = []  # the incidents of the last sentence that had figures
@@ -85,7 +85,7 @@ def _outside_victim(f: "Figure") -> bool:
 
 
 def _merge_restatements(slots: list[Slot], folded: str) -> list[Slot]:
-    """Rule 7d: within one event, the same figures told again in the same sentence («قتل 12 شخصا
+    """A7d: within one event, the same figures told again in the same sentence («قتل 12 شخصا
     وأصيب العشرات …، وقال مسؤول محلي: «… ما أدى إلى مقتل 12 شخصا بينهم امرأة، وإصابة عشرات
     آخرين»») are one incident, not two sides with equal tolls: a later slot whose every figure has
     the value and the victim words of one of an earlier slot of its event."""
@@ -116,7 +116,7 @@ def _merge_restatements(slots: list[Slot], folded: str) -> list[Slot]:
 
 
 def _split_sideless_wounded(slots: list[Slot]) -> list[Slot]:
-    """Rule 7c (guideline rule 23): when an event's dead are split by side («مقتل 12 من الأمن و3
+    """A7c (G23): when an event's dead are split by side («مقتل 12 من الأمن و3
     عمال وإصابة 7 آخرين»), wounded that name no side belong to neither: they become an incident
     of their own in the same event, not a figure of the last side's."""
     # The dead split by side in the wounded's own sentence: an event group can also gather
@@ -141,7 +141,7 @@ def _split_sideless_wounded(slots: list[Slot]) -> list[Slot]:
 
 
 def _merge_updates(slots: list[Slot], sentences: list[Sentence], text: str, folded: str) -> list[Slot]:
-    """Rule 6: an update replaces the figure of the latest compatible earlier incident."""
+    """A6: an update replaces the figure of the latest compatible earlier incident."""
     out: list[Slot] = []
     for slot in slots:
         update = next((f for f in slot.figures.values() if f.role == "update"), None)
@@ -173,7 +173,7 @@ def _merge_updates(slots: list[Slot], sentences: list[Sentence], text: str, fold
                 target.figures[label] = f
             else:  # the updated incident has this figure already: this one is lost
                 f.rule, f.cue, f.ref, f.lost = "A6", None, old, True
-        target.absorb(slot)  # with its repeats: rule 7d, applied before, may have given it some
+        target.absorb(slot)  # with its repeats: A7d, applied before, may have given it some
         _join_groups(slots, slot.group, target.group)
     return out
 
@@ -187,7 +187,7 @@ def _join_groups(slots: list[Slot], old: int, new: int) -> None:
 
 
 def _place_words(slot: Slot, sentences: list[Sentence], text: str, folded: str) -> set[str]:
-    # the places the tellings themselves name (rule 9c's look-ahead would make every telling of
+    # the places the tellings themselves name (A9c's look-ahead would make every telling of
     # an attack in a country meet its later, specific place)
     loc, loc_sent, _ = _choose_location(slot, sentences, text, folded, look_ahead=False)
     if loc is None or loc_sent is None:
@@ -196,7 +196,7 @@ def _place_words(slot: Slot, sentences: list[Sentence], text: str, folded: str) 
 
 
 def _drop_repeated_totals(slots: list[Slot], all_figs: list[Figure], text: str) -> list[Slot]:
-    """Rule 7b for totals: a headline «مقتل 35» over a body that splits its 35 into attacks is
+    """A7e (A7b for totals): a headline «مقتل 35» over a body that splits its 35 into attacks is
     the total told again, not one more incident; it goes to the first part's ``repeats``."""
     totals = [f for f in all_figs if f.role == "total"]
     if not totals:
@@ -224,7 +224,7 @@ def _drop_repeated_totals(slots: list[Slot], all_figs: list[Figure], text: str) 
     return out
 
 
-# Rule 7b: figures this large, told again exactly, are the same toll even where the two tellings
+# A7b: figures this large, told again exactly, are the same toll even where the two tellings
 
 def _tells_another_attack(folded: str, slot: Slot) -> bool:
     sent = slot.first.sentence
@@ -236,7 +236,7 @@ def _distinctive(a: Slot, common: set[str]) -> bool:
 
 
 def _merge_repeats(slots: list[Slot], sentences: list[Sentence], text: str, folded: str) -> list[Slot]:
-    """Rule 7b: the same figures told again (a headline and its lead, a quote) are one incident,
+    """A7b: the same figures told again (a headline and its lead, a quote) are one incident,
     anchored at the first telling."""
     out: list[Slot] = []
     places = {id(slot): _place_words(slot, sentences, text, folded) for slot in slots}
@@ -280,7 +280,7 @@ def _merge_repeats(slots: list[Slot], sentences: list[Sentence], text: str, fold
 
 
 def _attach_early_tolls(slots: list[Slot], all_figs: list[Figure], text: str) -> list[Slot]:
-    """Rule 19: an early toll («الحصيلة الأولية», «وكانت الحصيلة») is an earlier figure of an
+    """A19: an early toll («الحصيلة الأولية», «وكانت الحصيلة») is an earlier figure of an
     event told elsewhere in the article: it goes to the ``superseded`` of the nearest incident
     with a figure of its label and a compatible victim; with none, it is an incident itself."""
     for f in all_figs:

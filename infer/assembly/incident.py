@@ -30,6 +30,7 @@ def _count_json(norm: NormalizedText, f: Figure) -> dict[str, Any]:
 def _make_incident(slot: Slot, norm: NormalizedText, folded: str, sentences: list[Sentence],
                    article_date: dt.date | None, unread: dict[int, list[Entity]],
                    group: Sequence[Slot]) -> Incident:
+    """One incident's record: its fields (A8-A12), evidence (A13) and confidence (A14)."""
     text = norm.text
     figs = sorted(slot.figures.values(), key=lambda f: f.start)
     inherited: list[str] = []
@@ -47,6 +48,7 @@ def _make_incident(slot: Slot, norm: NormalizedText, folded: str, sentences: lis
         if flag:
             inherited.append(name)
 
+    # A13: the evidence is the hull of the sentences the figures came from (and the figure spans).
     ev_sents = [sentences[i] for i in sorted(slot.sentences | {f.sentence.index for f in figs})]
     ev_start = min([s.start for s in ev_sents] + [f.start for f in figs])
     ev_end = max([s.end for s in ev_sents] + [f.end for f in figs])
@@ -56,6 +58,7 @@ def _make_incident(slot: Slot, norm: NormalizedText, folded: str, sentences: lis
         resolved, precision = resolve_date(date_ent.text, article_date)
         date_ref = DateRef(_span(norm, date_ent.start, date_ent.end, date_ent.span.score), resolved, precision)
 
+    # A14: confidence = s · (0.5 + 0.1 · n), n of the five fields found; × 0.8 when no figure has a value.
     found = sum(x is not None for x in (victim, perp, loc, date_ent, source))
     scores = [f.entity.span.score if f.entity.span.score is not None else 1.0 for f in figs]
     confidence = (sum(scores) / len(scores)) * (0.5 + 0.1 * found)
@@ -103,7 +106,7 @@ def _make_incident(slot: Slot, norm: NormalizedText, folded: str, sentences: lis
 
 
 def _is_background(inc: Incident, article_date: dt.date | None) -> bool:
-    """Rule 15: an event dated, in its own sentence, more than two weeks before the article."""
+    """A15: an event dated, in its own sentence, more than two weeks before the article."""
     if article_date is None or inc.date is None or inc.date.resolved is None:
         return False
     if "date" in inc.extra.get("inherited", []):
@@ -112,7 +115,7 @@ def _is_background(inc: Incident, article_date: dt.date | None) -> bool:
 
 
 def _mark_disputes(incidents: list[Incident], text: str) -> None:
-    """Rule 16: one event, different figures from different sources → ``extra["disputed"]``."""
+    """A16: one event, different figures from different sources → ``extra["disputed"]``."""
     by_group: dict[int, list[Incident]] = {}
     for inc in incidents:
         by_group.setdefault(inc.extra["event_group"], []).append(inc)

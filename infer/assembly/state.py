@@ -45,7 +45,7 @@ class Sentence:
         return self.start, self.end
 
 
-# Roles of figures that are no incident of their own, whatever else holds (rules 3, 17-20).
+# Roles of figures that are no incident of their own, whatever else holds (A3, A3b, A17-A22).
 NO_INCIDENT_ROLES = ("cumulative", "not_event", "early")
 
 

@@ -11,9 +11,9 @@ from hasila.infer.assembly.state import (Figure, NO_INCIDENT_ROLES)
 from hasila.infer.types import Quantity
 
 def _split_parts(total: Figure, parts: list[Figure], folded: str) -> None:
-    """Rule 4: ``parts`` add up to ``total``. Parts with places (or dates) of their own are
+    """A4: ``parts`` add up to ``total``. Parts with places (or dates) of their own are
     separate events and become the incidents; parts by kind or side («5 قتلى: شرطيان و3
-    مدنيين») are one event and stay inside the total (guideline rule 15)."""
+    مدنيين») are one event and stay inside the total (G15)."""
     across = parts[0].sentence is not total.sentence
     cued = parts[0].role == "part"
     if across and not cued and total.place is not None:
@@ -40,7 +40,7 @@ def _split_parts(total: Figure, parts: list[Figure], folded: str) -> None:
 
 
 def _find_totals_after_parts(all_figs: list[Figure], folded: str) -> None:
-    """Rule 4, told the other way: «5 في إدلب و3 في حلب … ليرتفع عدد القتلى إلى 8»."""
+    """A4, told the other way: «5 في إدلب و3 في حلب … ليرتفع عدد القتلى إلى 8»."""
     for j, total in enumerate(all_figs):
         if total.role in (*NO_INCIDENT_ROLES, "total") or total.whole is not None or total.value is None:
             continue
@@ -66,12 +66,12 @@ def _find_totals_after_parts(all_figs: list[Figure], folded: str) -> None:
 
 
 def _find_breakdowns(all_figs: list[Figure], folded: str) -> None:
-    """Rule 4: a total followed by located/sided parts that add up to it exactly."""
+    """A4: a total followed by located/sided parts that add up to it exactly."""
     _find_totals_after_parts(all_figs, folded)
     for i, total in enumerate(all_figs):
         if total.of_total or total.whole or total.value is None:
             continue
-        # rule 3c: a week's toll (cumulative) broken down by place is its attacks (guideline rule 2)
+        # A3c: a week's toll (cumulative) broken down by place is its attacks (G2)
         if total.role in (*NO_INCIDENT_ROLES, "update", "total") and not total.campaign:
             continue
         parts: list[Figure] = []
@@ -92,7 +92,7 @@ def _find_breakdowns(all_figs: list[Figure], folded: str) -> None:
 
 
 def _count_named_lists(all_figs: list[Figure], folded: str) -> None:
-    """Rule 5b (guideline rule 16): named casualties listed one by one, each a lone title with
+    """A5b (G16): named casualties listed one by one, each a lone title with
     its name («استشهاد العريف [PER]، والجندي [PER]، والجندي [PER]»), are one figure whose
     value is the number of people named; the later titles become its parts. Items follow each
     other in one sentence, joined by «،» or «و», with a name between them and no new casualty
@@ -127,7 +127,7 @@ def _lone(f: Figure) -> bool:
 
 
 def _attach_parts(all_figs: list[Figure], text: str, folded: str) -> None:
-    """Rule 5: subsets stay inside their whole; part lists continue while they fit."""
+    """A5: subsets stay inside their whole; part lists continue while they fit."""
     for i, f in enumerate(all_figs):
         if f.role != "part" or f.whole is not None:
             continue
