@@ -49,9 +49,9 @@ from functools import lru_cache
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
-from .normalize import fold_letters
-from .tokenize import split_words
-from .types import Entity
+from hasila.infer.normalize import fold_letters
+from hasila.infer.tokenize import split_words
+from hasila.infer.types import Entity
 
 __all__ = [
     "Word",

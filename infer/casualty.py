@@ -46,11 +46,11 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from .actors import Word, bare, words_in
-from .labels import COUNT_LABELS
-from .normalize import fold_letters, normalize_for_match
-from .sentences import split_sentences
-from .types import Entity, Span
+from hasila.infer.actors import Word, bare, words_in
+from hasila.infer.labels import COUNT_LABELS
+from hasila.infer.normalize import fold_letters, normalize_for_match
+from hasila.infer.sentences import split_sentences
+from hasila.infer.types import Entity, Span
 
 __all__ = ["complete_count_lists", "drop_non_casualties", "read_counts", "relabel_counts"]
 

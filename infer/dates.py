@@ -45,8 +45,8 @@ import calendar
 import datetime as dt
 import re
 
-from .normalize import fold_letters, normalize_for_match
-from .types import Precision
+from hasila.infer.normalize import fold_letters, normalize_for_match
+from hasila.infer.types import Precision
 
 __all__ = ["resolve_date", "latest_day", "MONTHS", "WEEKDAYS"]
 

@@ -38,8 +38,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .normalize import NormalizedText, fold_letters, normalize
-from .tokenize import letter_word_count
+from hasila.infer.normalize import NormalizedText, fold_letters, normalize
+from hasila.infer.tokenize import letter_word_count
 
 __all__ = ["content_end", "furniture_spans", "furniture"]
 

@@ -38,7 +38,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .types import HasilaError, Span
+from hasila.infer.types import HasilaError, Span
 
 __all__ = [
     "NormalizedText",
