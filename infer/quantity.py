@@ -81,8 +81,10 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
+from hasila.infer.arabic.clitics import strip_number_clitics
+from hasila.infer.arabic.letters import QUANTITY_FOLDS
 from hasila.infer.tokenize import split_words
 from hasila.infer.types import HasilaError, Quantity
 
@@ -97,9 +99,7 @@ class QuantityError(HasilaError, ValueError):
 # Private normalization (per word; offsets are kept by working word by word).
 
 _STRIP = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # diacritics, tatweel
-_LETTERS = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ة": "ه", "ۀ": "ه", "ک": "ك"}
-)
+_LETTERS = str.maketrans(QUANTITY_FOLDS)
 
 
 @lru_cache(maxsize=65536)
@@ -261,23 +261,8 @@ def _generic_feminine_dual(stem: str) -> bool:
 # Clitics: conjunction و, prepositions ب ل ف ك, article ال.
 
 
-def _strip_clitics(word: str) -> Iterator[tuple[str, bool, bool]]:
-    """Candidate (stem, has_conjunction, has_article) readings of a word, most literal first."""
-    bases = [(word, False)]
-    if word.startswith("و") and len(word) > 1:
-        bases.append((word[1:], True))
-    for base, conj in bases:
-        yield base, conj, False
-        if base.startswith("ال") and len(base) > 2:
-            yield base[2:], conj, True
-        if base.startswith("لل") and len(base) > 2:
-            yield base[2:], conj, True
-        elif base[:1] in ("ب", "ف", "ك", "ل") and len(base) > 1:
-            rest = base[1:]
-            if rest.startswith("ال") and len(rest) > 2:
-                yield rest[2:], conj, True
-            elif len(rest) >= 4:  # «لست» is not ل + ست
-                yield rest, conj, False
+# The readings of a word without its clitics (the Arabic word layer's number-word set).
+_strip_clitics = strip_number_clitics
 
 
 class _Reading(NamedTuple):

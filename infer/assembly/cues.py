@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 
+from hasila.infer.arabic.clitics import clitic_prefix
+from hasila.infer.arabic.letters import fold_letters
+from hasila.infer.arabic.words import alternation, cue, word_list, word_set
 from hasila.infer.dates import MONTHS
-from hasila.infer.normalize import fold_letters
 
-def _cue(pattern: str) -> re.Pattern[str]:
-    return re.compile(fold_letters(pattern))
+_cue = cue  # patterns in ordinary spelling, folded like the text they are matched on
+CONJ = clitic_prefix("conjunction")  # «و»/«ف» before a cue word
 
 
 MONTH_WORDS = "|".join(sorted({re.escape(fold_letters(m)) for m in MONTHS}, key=len, reverse=True))
@@ -18,7 +20,7 @@ LONG_PERIOD = (
     r"أزمة|نزاع|صراع|أحداث)|اندلاع|انطلاق|" + MONTH_WORDS + r"|\d{4}"
 )
 CUMULATIVE = _cue(
-    rf"(?<!\w)(?:و|ف)?(?:منذ\s+(?:\w+\s+){{0,2}}?(?:{LONG_PERIOD})"
+    rf"(?<!\w){CONJ}(?:منذ\s+(?:\w+\s+){{0,2}}?(?:{LONG_PERIOD})"
     r"|خلال\s+(?:ال)?(?:عام|سنة|سنوات|أعوام|شهر|أشهر|شهور|أسبوع|أسابيع|أسبوعين|شهرين|عامين|سنتين))(?!\w)"
 )
 QUALIFIER_WORDS = r"(?:(?:نحو|حوالي|حوالى|قرابة|زهاء|أكثر|أقل|من|ما|لا|يقل|يزيد|عن|على|الأقل|يقارب)\s+){0,4}"
@@ -27,17 +29,17 @@ UPDATE = _cue(
     rf"(?!\w)[^.!?؟]*?(?<!\w)(?:إلى|الى)\s+{QUALIFIER_WORDS}$"
 )
 PART_BEFORE = _cue(
-    r"(?<!\w)(?:و|ف)?(?:من\s+)?(?:بينهم|بينهن|بينهما|بينها|منهم|منهن|منهما|ضمنهم|ضمنهن|معظمهم|معظمهن|"
+    rf"(?<!\w){CONJ}(?:من\s+)?(?:بينهم|بينهن|بينهما|بينها|منهم|منهن|منهما|ضمنهم|ضمنهن|معظمهم|معظمهن|"
     rf"أغلبهم|أغلبهن|غالبيتهم|غالبيتهن|أكثرهم)\s+{QUALIFIER_WORDS}$"
 )
 # A later item of a list of parts: «بينهم أربعة أطفال [وامرأة]», «بينهم نساء وأطفال [وجندي]».
 PART_LIST = _cue(
-    r"(?<!\w)(?:و|ف)?(?:من\s+)?(?:بينهم|بينهن|منهم|منهن|ضمنهم|ضمنهن)\s+(?:[^\s.،,؛:!?؟]+\s+){1,6}$"
+    rf"(?<!\w){CONJ}(?:من\s+)?(?:بينهم|بينهن|منهم|منهن|ضمنهم|ضمنهن)\s+(?:[^\s.،,؛:!?؟]+\s+){{1,6}}$"
 )
 PART_AFTER = _cue(r"^\s*(?:\w+\s+)?(?:منهم|منهن|منهما|من\s+بينهم)(?!\w)")
 OTHERS_AFTER = _cue(r"^\s*(?:\w+\s+)?(?:آخرين|آخرون|آخر|أخرى|أخريات)(?!\w)")
 NEW_CASUALTY_VERB = _cue(
-    r"(?<!\w)(?:و|ف)?(?:قتل|قتلت|مقتل|أصيب|أصيبت|إصابة|جرح|جرحت|سقوط|سقط|استشهد|لقي|لقوا|مصرع)(?!\w)"
+    rf"(?<!\w){CONJ}{alternation('new_casualty_verbs')}(?!\w)"
 )
 PLACE_WORDS = _cue(
     r"(?<!\w)(?:في|ب|قرب|بالقرب|عند|شمال|جنوب|شرق|غرب|شمالي|جنوبي|شرقي|غربي|محيط|أطراف|ريف|داخل|"
@@ -59,7 +61,7 @@ SINCE_BEFORE = _cue(r"(?<!\w)منذ\s+(?:\w+\s+){0,2}$")
 # A3b: counts over months, a report's statistics («خلال 10 أشهر», «في الأشهر القليلة
 # الماضية», «العدد الإجمالي للقتلى», «إحصائيات», «الحصيلة الشهرية», «منذ أن … في 2013»).
 CUMULATIVE_MORE = _cue(
-    r"(?<!\w)(?:و|ف)?(?:خلال|طوال|على\s+مدى|على\s+مدار)\s+(?:\w+\s+){0,2}?(?:ال)?(?:أشهر|شهور|أسابيع|سنوات|أعوام|فترة|الفترة)(?!\w)"
+    rf"(?<!\w){CONJ}(?:خلال|طوال|على\s+مدى|على\s+مدار)\s+(?:\w+\s+){{0,2}}?(?:ال)?(?:أشهر|شهور|أسابيع|سنوات|أعوام|فترة|الفترة)(?!\w)"
     r"|(?<!\w)(?:في|خلال)\s+(?:ال)?(?:أشهر|شهور|أسابيع|سنوات|أعوام)\s+(?:القليلة\s+)?(?:ال)?(?:ماضية|أخيرة)(?!\w)"
     r"|(?<!\w)(?:ال|وال|بال|لل)?(?:عدد|حصيلة|مجموع)\s+(?:ال)?(?:إجمالي|اجمالي|كلي|إجمالية|اجمالية|كلية|شهرية|سنوية)(?!\w)"
     r"|(?<!\w)(?:ال|وال|بال)?(?:إحصائيات|احصائيات|إحصائية|احصائية|إحصاءات|احصاءات)(?!\w)"
@@ -69,7 +71,7 @@ CUMULATIVE_MORE = _cue(
 # … تلتها ديالى ب 170 قتيلا», «شهد تموز الماضي مقتل 844 مدنيا».
 STATISTICS_TABLE = _cue(
     r"(?<!\w)(?:ال)?(?:أكثر|اكثر)\s+تضررا(?!\w)"
-    r"|(?<!\w)(?:و|ف)?(?:ب|ل|لل|ال|بال)?(?:إحصائيات|احصائيات|إحصائية|احصائية|إحصاءات|احصاءات)(?!\w)"
+    rf"|(?<!\w){CONJ}(?:ب|ل|لل|ال|بال)?(?:إحصائيات|احصائيات|إحصائية|احصائية|إحصاءات|احصاءات)(?!\w)"
     rf"|(?<!\w)(?:و)?شهد\s+(?:شهر\s+)?(?:{MONTH_WORDS})(?!\w)"
 )
 # A17: casualties of accidents, disasters and disease (G10) — a sentence
@@ -80,15 +82,12 @@ ACCIDENT = _cue(
     r"تدافع|تسمم|وباء|فيروس|كورونا|الكوليرا|كوليرا|الحمى|حمى|متلازمة|موجة\s+حر|ماس\s+كهربائي|تشخيص|مرض|أمراض|سرطان)(?!\w)"
 )
 ARMED = _cue(
-    r"(?<!\w)(?:و|ب|ف|ل)?(?:ال)?(?:هجوم|هجمات|هاجم|تفجير|تفجيرات|انتحاري|انتحارية|مفخخ|مفخخة|ناسفة|ناسف|عبوة|عبوات|"
-    r"قصف|غارة|غارات|اشتباك|اشتباكات|مسلح|مسلحون|مسلحين|رصاص|برصاص|إطلاق|اطلاق|قناص|صاروخ|صواريخ|قذيفة|قذائف|"
-    r"هاون|معارك|معركة|كمين|اغتيال|ذبح|إعدام|اعدام|أعدم|طعن|إرهابي|ارهابي|إرهابية|ارهابية|مقاتلات|داعش|تنظيم|"
-    r"ميليشيا|ميليشيات|مليشيا|مليشيات|متمردين|المتمردون|قوات|الجيش|عملية|عسكرية|اعتداء|استهداف|استهدف)(?!\w)"
+    rf"(?<!\w)(?:و|ب|ف|ل)?(?:ال)?{alternation('armed_violence')}(?!\w)"
 )
 # A20: a figure in a relative clause about an earlier attack the sentence refers to
 # («في أعقاب هجوم مسلح على منتجع قتل فيه عشرات», «في قضية تفجير المسجد الذي قتل فيه 30»).
 REFERENCE_TO_ATTACK = _cue(
-    r"(?<!\w)(?:و|ف)?(?:في\s+)?(?:أعقاب|اعقاب|عقب|إثر|اثر|خلفية|قضية|محاكمة|ذكرى|بذكرى|التحقيق\s+في|التحقيقات\s+في"
+    rf"(?<!\w){CONJ}(?:في\s+)?(?:أعقاب|اعقاب|عقب|إثر|اثر|خلفية|قضية|محاكمة|ذكرى|بذكرى|التحقيق\s+في|التحقيقات\s+في"
     r"|بعد\s+(?:\w+\s+){0,3}?(?:سنوات|أعوام|سنة|عام|عامين|سنتين|أشهر|شهور|شهر|شهرين|أسابيع|أسبوعين)(?:\s+\w+)?\s+(?:على|من))(?!\w)"
     r"[^.!?؟]*?(?<!\w)(?:الذي|التي|والذي|والتي|قتل\s+فيه|قتل\s+فيها|قتلت\s+فيه)(?!\w)[^.!?؟]*$"
 )
@@ -99,7 +98,7 @@ BACK_THEN_REACH = 20
 BACK_THEN = _cue(r"(?<!\w)(?:و)?(?:حينها|حينذاك|آنذاك|انذاك|وقتها|وقتذاك|يومها|يومذاك|في\s+حينه)(?!\w)")
 # A18 (G31): bodies found — «العثور على جثتي شرطيين», «انتشال 11 جثة».
 BODY_NOUN = _cue(r"(?<!\w)(?:و|ب)?(?:ال)?(?:جثة|جثث|جثتي|جثتين|جثتا|جثمان|جثامين|رفات)(?!\w)")
-FOUND = _cue(r"(?<!\w)(?:و|ف)?(?:عثر|عثرت|يعثر|العثور|عثور|انتشال|انتشلت|انتشل|اكتشاف|اكتشفت|وجدت|مرمية|ملقاة)(?!\w)")
+FOUND = _cue(rf"(?<!\w){CONJ}(?:عثر|عثرت|يعثر|العثور|عثور|انتشال|انتشلت|انتشل|اكتشاف|اكتشفت|وجدت|مرمية|ملقاة)(?!\w)")
 # A22: a toll over several attacks («في سلسلة تفجيرات», «تفجيرات في أنحاء العراق أدت إلى
 # مقتل 32», «تعرضت لثلاثة اعتداءات أوقعت 44»): a total, not one incident.
 SEVERAL_ATTACKS = _cue(
@@ -112,7 +111,7 @@ ONE_ATTACK = _cue(r"(?<!\w)(?:ال)?(?:هجوم|تفجير|انفجار|اعتد
 
 
 # A3c: a campaign over a week at most; broken down by place, its parts are the attacks.
-SHORT_CAMPAIGN = _cue(r"(?<!\w)(?:و|ف)?خلال\s+(?:ال)?(?:أسبوع|اسبوع|الأسبوع|الاسبوع)(?:\s+(?:ال)?(?:ماضي|الماضي|أخير|الأخير))?(?!\w)")
+SHORT_CAMPAIGN = _cue(rf"(?<!\w){CONJ}خلال\s+(?:ال)?(?:أسبوع|اسبوع|الأسبوع|الاسبوع)(?:\s+(?:ال)?(?:ماضي|الماضي|أخير|الأخير))?(?!\w)")
 
 
 # A21: the state of casualties already told.
@@ -144,11 +143,7 @@ DOUBLING_TWO = frozenset({"اثنان", "اثنين", "اثنتان", "اثنت�
 MULTIPLIERS = frozenset(fold_letters(w) for w in "ألف آلاف ألفا مليون ملايين مليونا".split())
 
 
-GENERIC_PLACE_WORDS = frozenset(
-    fold_letters(w)
-    for w in "ريف بادية مدينة بلدة قرية منطقة محافظة حي محيط أطراف شرق غرب شمال جنوب شرقي غربي شمالي جنوبي "
-    "الشرقي الغربي الشمالي الجنوبي الشرقية الغربية الشمالية الجنوبية وسط قرب".split()
-)
+GENERIC_PLACE_WORDS = word_set("generic_place_words")
 
 
 # name different places («في ولاية لوغار» then «في منطقة بركي براك», a district of it).
@@ -164,12 +159,8 @@ ANOTHER_ATTACK = _cue(
 
 # A9c: countries and wide regions — a place this coarse gives way to a specific one that a
 # following sentence names for the same attack («شمال الكاميرون» … «ووقع الهجوم في بلدة مروة»).
-COARSE_PLACES = frozenset(fold_letters(w) for w in (
-    "العراق سوريا سورية اليمن أفغانستان الكاميرون نيجيريا تركيا مصر ليبيا الصومال لبنان باكستان "
-    "الهند تونس الجزائر المغرب السودان فلسطين إسرائيل الأردن السعودية إيران مالي تشاد النيجر كينيا "
-    "أمريكا أميركا روسيا أوكرانيا فرنسا سيناء البلاد"
-).split()) | frozenset(fold_letters(w) for w in ("الولايات المتحدة", "الضفة الغربية", "قطاع غزة"))
-DIRECTIONS = frozenset(fold_letters(w) for w in "شمال جنوب شرق غرب وسط شمالي جنوبي شرقي غربي أقصى".split())
+COARSE_PLACES = word_set("coarse_places")
+DIRECTIONS = word_set("directions")
 FOLLOWING_SENTENCES = 3
 # The attack told before, said to have happened somewhere: «ووقع التفجيران في مدينة مروة»,
 # «وأسفر الهجوم الذي وقع في بلدة طوز خورماتو»; the place follows within a few words.
@@ -178,13 +169,13 @@ THE_ATTACKS = (
     r"حادثة|اعتداء|كمين|اشتباكات|معارك|عملية)"
 )
 THE_ATTACK_HAPPENED = _cue(
-    rf"(?<!\w)(?:و|ف)?(?:وقع|وقعت|حصل|حصلت|جرى|جرت)\s+{THE_ATTACKS}(?!\w)"
-    rf"|(?<!\w)(?:و|ف)?(?:ب|ل)?{THE_ATTACKS}\s+(?:\w+\s+){{0,2}}?(?:الذي|التي)?\s*(?:وقع|وقعت|حصل|حصلت|جرى|جرت|استهدف|استهدفت)(?!\w)"
+    rf"(?<!\w){CONJ}(?:وقع|وقعت|حصل|حصلت|جرى|جرت)\s+{THE_ATTACKS}(?!\w)"
+    rf"|(?<!\w){CONJ}(?:ب|ل)?{THE_ATTACKS}\s+(?:\w+\s+){{0,2}}?(?:الذي|التي)?\s*(?:وقع|وقعت|حصل|حصلت|جرى|جرت|استهدف|استهدفت)(?!\w)"
 )
 PLACE_AFTER_ATTACK = 60  # characters between that and the place
 
 
 # «عناصر», «أفراد», «مقاتلين»: members of some side, which the attacked side names better;
 # «جنود», «ضباط», «شرطي» say which side already.
-MEMBER_STEMS = tuple(fold_letters(w) for w in ("عنصر", "عناصر", "أفراد", "فرد", "مقاتل", "مسلح", "عضو", "أعضاء"))
+MEMBER_STEMS = tuple(fold_letters(w) for w in word_list("member_nouns"))
 

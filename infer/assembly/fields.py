@@ -7,6 +7,7 @@ import re
 from typing import Any, Sequence
 
 from hasila.infer.actors import Mention, Victim, actor_key, bare, has_attack_anaphora, words_in
+from hasila.infer.arabic.clitics import strip_first, strip_towards
 from hasila.infer.assembly.cues import (ANOTHER_ATTACK, COARSE_PLACES, DIRECTIONS, FOLLOWING_SENTENCES, GENERIC_PLACE_WORDS, HQ_WORDS, MEMBER_STEMS, PLACE_AFTER_ATTACK, PLACE_WORDS, SINCE_BEFORE, THE_ATTACK_HAPPENED)
 from hasila.infer.assembly.state import (Figure, LOOKBACK_SENTENCES, Sentence, Slot)
 from hasila.infer.types import Entity
@@ -176,13 +177,13 @@ def _choose_perpetrator(slot: Slot, victim: Victim | None, source: Mention | Non
 
 
 
+COARSE_OR_DIRECTION = COARSE_PLACES | DIRECTIONS
+
+
 def _is_coarse(loc: Entity, folded: str) -> bool:
     words = []
     for w in folded[loc.start : loc.end].split():
-        for p in ("وب", "ب", "و", "ل"):
-            if w.startswith(p) and (w[len(p):] in COARSE_PLACES or w[len(p):] in DIRECTIONS):
-                w = w[len(p):]
-                break
+        w = strip_towards(w, "coarse_place", COARSE_OR_DIRECTION) or w
         if w not in DIRECTIONS:
             words.append(w)
     key = " ".join(words)
@@ -322,11 +323,7 @@ def _location_words(loc: Entity, loc_sent: Sentence, text: str, folded: str) -> 
     out = set()
     for e in [loc] + _location_chain(loc, loc_sent, text, folded):
         for w in words_in(text, folded, e.start, e.end):
-            key = w.key
-            for p in ("بال", "وال", "ال", "ب", "و"):
-                if key.startswith(p) and len(key) - len(p) >= 3:
-                    key = key[len(p):]
-                    break
+            key = strip_first(w.key, "place", 3) or w.key
             if w.is_letters and key not in GENERIC_PLACE_WORDS and w.key not in GENERIC_PLACE_WORDS:
                 out.add(key)
     return out

@@ -4,6 +4,7 @@ no side (A7c), updates (A6) and early tolls (A19)."""
 from __future__ import annotations
 
 from hasila.infer.actors import victims_conflict
+from hasila.infer.arabic.clitics import strip_each
 from hasila.infer.assembly.cues import (ANOTHER_ATTACK, DISTINCTIVE_FIGURE)
 from hasila.infer.assembly.fields import _choose_location, _location_words
 from hasila.infer.assembly.state import (_same_text, Figure, Sentence, Slot)
@@ -75,7 +76,7 @@ def _told_again(a: "Figure", b: "Figure", folded: str) -> bool:
     ta, tb = folded[a.start:a.end], folded[b.start:b.end]
     if any(ch.isdigit() for ch in ta + tb) or _outside_victim(a) or _outside_victim(b):
         return True
-    return ta.removeprefix("و").removeprefix("ال") == tb.removeprefix("و").removeprefix("ال")
+    return strip_each(ta, "told_again") == strip_each(tb, "told_again")
 
 
 def _outside_victim(f: "Figure") -> bool:
