@@ -118,6 +118,9 @@ def cached_entities(item: dict[str, Any], norm: Any) -> list[Any]:
     return [Entity(label, Span.of(norm.text, s, e, score)) for label, s, e, score in item["entities"]]
 
 
+ASSEMBLY_CPU = [0.0]  # CPU seconds spent in the assembly call (records and _records_old_api add to it)
+
+
 def records(items: list[dict[str, Any]], model_info: dict[str, Any], explain: bool = False,
             disable: frozenset[str] = frozenset()) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """(cached item, record) per document, computed as ``pipeline._finish`` does after the model."""
@@ -134,7 +137,9 @@ def records(items: list[dict[str, Any]], model_info: dict[str, Any], explain: bo
             raise SystemExit(f"{item['id']}: normalized text or words changed since the cache was made")
         date = dt.date.fromisoformat(item["date"]) if item["date"] else None
         entities = complete_count_lists(norm.text, read_counts(norm.text, cached_entities(item, norm)))
+        t = time.process_time()
         result = assemble(norm, entities, date, disable=disable, explain=explain)
+        ASSEMBLY_CPU[0] += time.process_time() - t
         record = ok_record(item["id"], item["text"], entities=[entity_to_original(norm, e) for e in entities],
                            incidents=result.incidents, model=model_info, date=date,
                            provenance=result.provenance if explain else None)
@@ -156,7 +161,9 @@ def _records_old_api(items: list[dict[str, Any]], model_info: dict[str, Any]) ->
         assert _digest(norm.text, split_words(norm.text)) == item["digest"]
         date = dt.date.fromisoformat(item["date"]) if item["date"] else None
         entities = complete_count_lists(norm.text, read_counts(norm.text, cached_entities(item, norm)))
+        t = time.process_time()
         incidents = assemble_incidents(norm, entities, date)
+        ASSEMBLY_CPU[0] += time.process_time() - t
         record = ok_record(item["id"], item["text"], entities=[entity_to_original(norm, e) for e in entities],
                            incidents=incidents, model=model_info, date=date)
         check_record(record, item["text"])
@@ -194,15 +201,17 @@ def main(argv: list[str] | None = None) -> int:
     model_info = json.loads(args.cache.with_suffix(".model.json").read_text(encoding="utf-8"))
     t = time.perf_counter()
     if args.cmd == "records":
-        best = float("inf")
+        best = best_assembly = float("inf")
         for _ in range(args.repeat):
-            t = time.perf_counter()
+            t = time.process_time()
+            ASSEMBLY_CPU[0] = 0.0
             lines = _lines(_records_old_api(items, model_info) if args.old_api
                            else records(items, model_info, explain=args.explain))
-            best = min(best, time.perf_counter() - t)
+            best = min(best, time.process_time() - t)
+            best_assembly = min(best_assembly, ASSEMBLY_CPU[0])
         args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print(f"{len(lines)} records → {args.output} (best of {args.repeat}: {best:.2f} s, "
-              f"{1000 * best / len(lines):.2f} ms per document)")
+        print(f"{len(lines)} records → {args.output} (CPU time, best of {args.repeat}: {best:.2f} s after the model, "
+              f"{best_assembly:.2f} s of it in the assembly = {1000 * best_assembly / len(lines):.2f} ms per document)")
         return 0
     base = args.baseline.read_text(encoding="utf-8").splitlines()
     now = _lines(records(items, model_info))
