@@ -219,3 +219,11 @@ def norm_offsets(norm, span):
     from bisect import bisect_left, bisect_right
 
     return bisect_left(norm.starts, span["start"]), bisect_right(norm.ends, span["end"])
+
+
+def test_the_command_lists_the_rules_that_can_be_disabled():
+    from hasila.infer.cli import build_parser
+
+    action = next(a for a in build_parser()._actions if "--disable-rules" in a.option_strings)
+    listed = set(re.findall(r"\bA\d+[a-e]?\b", action.help.split(";")[0]))
+    assert listed == DISABLEABLE
