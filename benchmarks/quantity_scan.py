@@ -16,7 +16,10 @@ distances, prices): choosing casualty figures is the caller's job.
 
 from __future__ import annotations
 
-from hasila.infer.quantity import (CONTEXT_WORDS, QuantityError, _BETWEEN, _MAX_NUMBER_WORDS, _ONE_ADJECTIVES, _Reading, _TWO_ADJECTIVES, _VAGUE_NEED_MIN, _conj_number, _generic_dual_word, _is_punct, _key, _noun_reading, _num_analyses, _number_prefixes, _parse_words, _read_vague_core, _vague_reading)
+from hasila.infer.quantity import (CONTEXT_WORDS, QuantityError, _BETWEEN, _MAX_NUMBER_WORDS, _ONE_ADJECTIVES,
+                                   _Reading, _TWO_ADJECTIVES, _VAGUE_NEED_MIN, _conj_number,
+                                   _generic_dual_word, _is_punct, _key, _noun_reading, _num_analyses,
+                                   _number_prefixes, _parse_words, _read_vague_core, _vague_reading)
 from hasila.infer.tokenize import split_words
 from hasila.infer.types import Quantity
 

@@ -319,14 +319,14 @@ def test_usage_errors_exit_2(model_dir, tmp_path, capsys, monkeypatch):
 def test_a_failing_document_does_not_stop_the_batch(model_dir, tmp_path, monkeypatch, validator):
     import hasila.infer.pipeline as pipeline
 
-    real = pipeline.assemble_incidents
+    real = pipeline.assemble
 
-    def flaky(norm, entities, date):
+    def flaky(norm, entities, date, **options):
         if "ثمانية" in norm.text:
             raise RuntimeError("boom")
-        return real(norm, entities, date)
+        return real(norm, entities, date, **options)
 
-    monkeypatch.setattr(pipeline, "assemble_incidents", flaky)
+    monkeypatch.setattr(pipeline, "assemble", flaky)
     jsonl = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": REPORT}, {"id": "b", "text": SHORT},
                                                 {"id": "c", "text": REPORT}])
     out = tmp_path / "o.jsonl"

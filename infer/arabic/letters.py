@@ -20,7 +20,9 @@ FOLDS: dict[str, str] = {
 
 # The keys of number words (``quantity``) fold one letter more (ۀ → ه) and two fewer (ٲ ٳ stay):
 # kept as they have always been read.
-QUANTITY_FOLDS: dict[str, str] = {k: v for k, v in FOLDS.items() if k not in ("\u0672", "\u0673")} | {"\u06c0": "\u0647"}
+QUANTITY_FOLDS: dict[str, str] = (
+    {k: v for k, v in FOLDS.items() if k not in ("\u0672", "\u0673")} | {"\u06c0": "\u0647"}  # ۀ → ه
+)
 
 
 def fold_letters(text: str) -> str:

@@ -1,8 +1,8 @@
 """Word lists (``infer/resources/words/NAME.txt``) and the cue patterns built from them.
 
 A list file holds words separated by spaces or new lines, in the order the patterns try them;
-``#`` starts a comment and ``_`` joins the words of one entry («قطاع_غزة»). Words are written in ordinary spelling: :func:`word_set` and :func:`cue`
-fold them like the text they are matched on.
+``#`` starts a comment and ``_`` joins the words of one entry («قطاع_غزة»). Words are written in
+ordinary spelling: :func:`word_set` and :func:`cue` fold them like the text they are matched on.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ from typing import Any, Sequence
 
 from hasila.infer.actors import Mention, Victim, actor_key, bare, has_attack_anaphora, words_in
 from hasila.infer.arabic.clitics import strip_first, strip_towards
-from hasila.infer.assembly.cues import (ANOTHER_ATTACK, COARSE_PLACES, DIRECTIONS, FOLLOWING_SENTENCES, GENERIC_PLACE_WORDS, HQ_WORDS, MEMBER_STEMS, PLACE_AFTER_ATTACK, PLACE_WORDS, SINCE_BEFORE, THE_ATTACK_HAPPENED)
+from hasila.infer.assembly.cues import (ANOTHER_ATTACK, COARSE_PLACES, DIRECTIONS, FOLLOWING_SENTENCES,
+                                        GENERIC_PLACE_WORDS, HQ_WORDS, MEMBER_STEMS, PLACE_AFTER_ATTACK,
+                                        PLACE_WORDS, SINCE_BEFORE, THE_ATTACK_HAPPENED)
 from hasila.infer.assembly.state import (Figure, LOOKBACK_SENTENCES, Sentence, Slot)
 from hasila.infer.types import Entity
 

@@ -8,7 +8,12 @@ from bisect import bisect_right
 from typing import Sequence
 
 from hasila.infer.actors import find_victim, words_in
-from hasila.infer.assembly.cues import (ACCIDENT, ARMED, BACK_THEN, BACK_THEN_REACH, BODY_NOUN, CUMULATIVE, CUMULATIVE_MORE, DOUBLING_TWO, EARLY_TOLL, FOUND, MULTIPLIERS, NEW_CASUALTY_VERB, OF_THE_CASUALTIES_AFTER, OF_THE_CASUALTIES_BEFORE, ONE_ATTACK, OTHERS_AFTER, PART_AFTER, PART_BEFORE, PART_LIST, PERIOD_OF_NOUN, REFERENCE_TO_ATTACK, SEVERAL_ATTACKS, SHORT_CAMPAIGN, STATE_AFTER, STATISTICS_TABLE, TOLL_VERB, UPDATE)
+from hasila.infer.assembly.cues import (ACCIDENT, ARMED, BACK_THEN, BACK_THEN_REACH, BODY_NOUN, CUMULATIVE,
+                                        CUMULATIVE_MORE, DOUBLING_TWO, EARLY_TOLL, FOUND, MULTIPLIERS,
+                                        NEW_CASUALTY_VERB, OF_THE_CASUALTIES_AFTER, OF_THE_CASUALTIES_BEFORE,
+                                        ONE_ATTACK, OTHERS_AFTER, PART_AFTER, PART_BEFORE, PART_LIST,
+                                        PERIOD_OF_NOUN, REFERENCE_TO_ATTACK, SEVERAL_ATTACKS, SHORT_CAMPAIGN,
+                                        STATE_AFTER, STATISTICS_TABLE, TOLL_VERB, UPDATE)
 from hasila.infer.assembly.state import (Cue, _at, CONTEXT_CHARS, CONTEXT_WORDS, Figure, Sentence)
 from hasila.infer.labels import COUNT_LABELS
 from hasila.infer.normalize import NormalizedText, fold_letters
