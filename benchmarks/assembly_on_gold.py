@@ -26,10 +26,10 @@ import time
 
 from hasila.infer.assembly import assemble_incidents
 from hasila.infer.normalize import NormalizedText, normalize
-from hasila.infer.quantity import find_quantities
 from hasila.infer.types import Entity, Span
 from hasila.train.evaluate import IncidentDoc, incident_metrics
 from hasila.train.gold import gold_documents
+from quantity_scan import find_quantities  # benchmarks/ (the script's folder)
 
 KILLED_CUE = re.compile(r"قتل|قتيل|قتلى|مقتل|مصرع|حتف|استشهاد|شهيد|شهداء|ذبح|أعدم|اعدام|إعدام")
 WOUNDED_CUE = re.compile(r"جرح|جريح|جرحى|إصاب|اصاب|أصيب|اصيب|مصاب")

@@ -100,7 +100,7 @@ STAGES = (  # (stage, file suffix, function name): cumulative time of these func
     ("decode", "infer/decode.py", "decode_entities"),
     ("count kinds", "infer/casualty.py", "read_counts"),
     ("to original offsets", "infer/decode.py", "entity_to_original"),
-    ("assembly", "infer/assembly.py", "assemble_incidents"),
+    ("assembly", "infer/assembly/__init__.py", "assemble"),
     ("record + check", "infer/records.py", "ok_record"),
     ("record check", "infer/records.py", "check_record"),
     ("JSON", "infer/records.py", "dumps"),

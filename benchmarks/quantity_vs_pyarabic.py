@@ -23,7 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from hasila.infer.quantity import QuantityError, find_quantities, parse_number, parse_quantity
+from hasila.infer.quantity import QuantityError, parse_number, parse_quantity
+from quantity_scan import find_quantities  # benchmarks/ (the script's folder)
 
 try:
     from pyarabic import number as pyarabic_number

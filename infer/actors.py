@@ -49,9 +49,11 @@ from functools import lru_cache
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
-from .normalize import fold_letters
-from .tokenize import split_words
-from .types import Entity
+from hasila.infer.arabic.clitics import clitic_prefix, readings, strip_first, strip_towards
+from hasila.infer.arabic.letters import fold_letters
+from hasila.infer.arabic.words import cue
+from hasila.infer.tokenize import split_words
+from hasila.infer.types import Entity
 
 __all__ = [
     "Word",
@@ -101,7 +103,6 @@ def words_in(text: str, folded: str, start: int, end: int) -> list[Word]:
     return words[i:j]
 
 
-_PROCLITICS = ("وبال", "وال", "فال", "بال", "لل", "ال", "وب", "ول", "و", "ف", "ب", "ل")
 
 
 def _f(words: str) -> frozenset[str]:
@@ -111,8 +112,7 @@ def _f(words: str) -> frozenset[str]:
 @lru_cache(maxsize=1 << 16)  # the same few thousand word keys are asked about all through an article
 def bare(key: str, known: frozenset[str] | None = None, stems: tuple[str, ...] = ()) -> str | None:
     """``key`` without proclitics when the remainder is in ``known`` or starts with a stem."""
-    candidates = [key] + [key[len(p):] for p in _PROCLITICS if key.startswith(p) and len(key) - len(p) >= 2]
-    for c in candidates:
+    for c in readings(key, "actor", 2):
         if known is not None and c in known:
             return c
         if stems and c.startswith(stems):
@@ -346,14 +346,9 @@ def actor_key(name: str) -> str:
     words = []
     raw = fold_letters(name).split()
     for w in raw:
-        for p in ("وال", "بال", "فال", "لل", "ال"):
-            if w.startswith(p) and len(w) - len(p) >= 2:
-                w = w[len(p):]
-                break
-        else:
-            # A one-letter proclitic only when what is left is a word we know («لقوات», «لداعش»).
-            if w[:1] in ("و", "ب", "ل", "ف") and w[1:] in known:
-                w = w[1:]
+        rest = strip_first(w, "actor_name_article", 2)
+        # else a one-letter proclitic, only when what is left is a word we know («لقوات», «لداعش»)
+        w = rest if rest is not None else (strip_towards(w, "actor_name_letter", known) or w)
         if w not in _GENERIC_ACTOR_WORDS:
             words.append(w)
     key = " ".join(words)
@@ -377,11 +372,11 @@ class Mention:
     claim: bool = False
 
 
-def _cue(pattern: str) -> re.Pattern[str]:
-    return re.compile(fold_letters(pattern))
+_cue = cue  # the Arabic word layer's: patterns folded like the text
 
 
-_PRE = r"(?<!\w)(?:و|ف)?"
+CONJ = clitic_prefix("conjunction")  # «و»/«ف» before a cue word
+_PRE = rf"(?<!\w){CONJ}"
 _ATTACK_NOUNS = (
     r"هجوم|هجوما|هجمات|الهجوم|الهجمات|كمين|كمينا|الكمين|تفجير|التفجير|عملية|العملية|اعتداء|"
     r"غارة|غارات|الغارة|الغارات|قصف|القصف|ضربة|ضربات|اشتباكات|الاشتباكات|مواجهات|هجومين"
@@ -429,7 +424,7 @@ _SOURCE_NOUNS = _f(
 _SOURCE_NP_STOPS = _NP_STOPS | _f("إن أن ان بأن")
 # A definite attack noun refers back to an attack told before («في الهجوم», «خلال الاشتباكات»).
 _ANAPHORA = _cue(
-    r"(?<!\w)(?:و|ف)?(?:ب|ل)?(?:ال|لل)(?:هجوم|هجمات|كمين|اشتباكات|اشتباك|معارك|غارة|غارات|قصف|تفجير|انفجار|"
+    rf"(?<!\w){CONJ}(?:ب|ل)?(?:ال|لل)(?:هجوم|هجمات|كمين|اشتباكات|اشتباك|معارك|غارة|غارات|قصف|تفجير|انفجار|"
     r"عملية|هجومين|حادثة|حادث|استهداف)(?!\w)"
 )
 

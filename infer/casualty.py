@@ -21,7 +21,7 @@ and WOUNDED.
 casualty figures although the model tagged them (on the gold dev split most false incidents
 came from such numbers):
 
-- mixed totals «سقط عشرات القتلى والجرحى», «20 بين قتيل وجريح» (guideline rule 11: no
+- mixed totals «سقط عشرات القتلى والجرحى», «20 بين قتيل وجريح» (G11: no
   KILLED/WOUNDED span);
 - people arrested, captured, deployed, released, present… «اعتقلت 15 فلسطينيا», «أسر 10
   آخرون», «نشر نحو ألف جندي», «استسلم عشرات», «والمتهم بها 29 شخصا»: the nearest verb before
@@ -46,11 +46,13 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from .actors import Word, bare, words_in
-from .labels import COUNT_LABELS
-from .normalize import fold_letters, normalize_for_match
-from .sentences import split_sentences
-from .types import Entity, Span
+from hasila.infer.actors import Word, bare, words_in
+from hasila.infer.arabic.clitics import CLITICS
+from hasila.infer.arabic.words import word_list
+from hasila.infer.labels import COUNT_LABELS
+from hasila.infer.normalize import fold_letters, normalize_for_match
+from hasila.infer.sentences import split_sentences
+from hasila.infer.types import Entity, Span
 
 __all__ = ["complete_count_lists", "drop_non_casualties", "read_counts", "relabel_counts"]
 
@@ -62,24 +64,11 @@ def _keys(words: str) -> frozenset[str]:
 
 
 # Nouns and adjectives that name the casualties themselves.
-_KILLED_NOUNS = _keys(
-    "قتيل قتيلا قتيلاً قتلى قتيلان قتيلين قتيلة شهيد شهيدا شهيداً شهداء شهيدان شهيدين شهيدة "
-    "ضحية ضحايا ضحيتين ضحيتان وفاة وفيات قتيلًا شهيدًا جثة جثث جثتي جثتين جثمان جثامين"
-)
-_WOUNDED_NOUNS = _keys(
-    "جريح جريحا جريحاً جرحى جريحان جريحين جريحة مصاب مصابا مصاباً مصابين مصابون مصابان مصابة "
-    "مصابات إصابة إصابات إصابتين اصابات بجروح بجراح جريحًا مصابًا"
-)
+_KILLED_NOUNS = _keys(" ".join(word_list("killed_nouns")))
+_WOUNDED_NOUNS = _keys(" ".join(word_list("wounded_nouns")))
 # Verbs and verbal nouns that say what happened to them.
-_KILLED_VERBS = _keys(
-    "قتل قتلت قتلوا يقتل تقتل مقتل قتلهم مقتلهم استشهد استشهدت استشهدوا استشهاد يستشهد مصرع "
-    "لقي لقيت لقوا حتفه حتفهم حتفهما توفي توفيت توفوا وفاة أعدم أعدمت إعدام اغتيال اغتيل ذبح ذبحت "
-    "أردى أردت"
-)
-_WOUNDED_VERBS = _keys(
-    "أصيب أصيبت أصيبوا يصاب تصاب إصابة اصابة جرح جرحت جرحوا يجرح جراح بجروح بجراح إصابات أصاب "
-    "أصابت"
-)
+_KILLED_VERBS = _keys(" ".join(word_list("killed_verbs")))
+_WOUNDED_VERBS = _keys(" ".join(word_list("wounded_verbs")))
 # Verbs that follow their subject («ثمانية أشخاص أصيبوا»); matched without proclitics, so the
 # «وأصيب» of the next clause is not one.
 _AFTER_VERBS = {KILLED: _keys("قتلوا قتلا قتلن استشهدوا استشهدا لقوا لقيا توفوا ماتوا"),
@@ -87,7 +76,7 @@ _AFTER_VERBS = {KILLED: _keys("قتلوا قتلا قتلن استشهدوا ا�
 # Words that may stand between the number and its casualty noun.
 _BETWEEN = _keys("آخرين آخرون آخر أخرى أشخاص شخصا شخصاً شخص أشخاصا على الأقل")
 
-_CONJUNCTIONS = ("و", "ف")
+_CONJUNCTIONS = CLITICS["conjunction"]
 _LOOKBACK_WORDS = 8
 _VERB_AFTER = 4
 _INJURY_AFTER = 6
@@ -227,7 +216,7 @@ def _kind(text: str, folded: str, a: _Around) -> str | None:
     return kind
 
 
-# Verbs and nouns that count people who are not casualties (guideline rule 8).
+# Verbs and nouns that count people who are not casualties (G8).
 _NOT_CASUALTY = _keys(
     "اعتقل اعتقلت اعتقلوا اعتقال باعتقال إيقاف توقيف أوقفت أوقف القبض أسر أسرت أسروا وأسر "
     "استسلم استسلمت استسلام نشر نشرت بنشر انتشار تمتلك يمتلك تملك متنها إطلاق سراح الإفراج أفرج أفرجت "

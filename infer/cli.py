@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes for the CPU work around the model (normalizing, tokenizing, assembling incidents) "
                         "while the model runs (default: all cores but one, at most 16, on CUDA; 0 on CPU, where the "
                         "model already uses every core). Results are the same for any N")
+    p.add_argument("--explain", action="store_true",
+                   help="add to each JSONL record the fate of every killed/wounded figure ('provenance': the incident it "
+                        "made, or the figure it is a part, repeat or earlier toll of, or why it was dropped), with the "
+                        "assembly rule (A...) that decided it and the words that made the rule fire")
+    p.add_argument("--disable-rules", metavar="A7b,A6,...",
+                   help="turn these assembly rules off (those that drop, merge or reassign figures: A3 A3b A3c A3d A4 A5 "
+                        "A5b A6 A7b A7c A7d A7e A15 A17 A18 A19 A20 A21 A22; see hasila/infer/assembly/__init__.py)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run that wrote to the same -o FILE (a finished FILE: nothing to do)")
     p.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, metavar="N",
@@ -110,6 +117,15 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
         problems.append("--max-chars must be at least 1")
     if not 0.0 <= args.min_arabic_share <= 1.0:
         problems.append("--min-arabic-share must be between 0 and 1")
+    if args.disable_rules:
+        from hasila.infer.assembly import check_disable
+
+        try:
+            check_disable(args.disable_rules)
+        except HasilaError as exc:
+            problems.append(f"--disable-rules: {exc}")
+    if args.explain and _format_of(args) == "csv":
+        problems.append("--explain needs JSONL output (CSV has one row per incident)")
     outputs = [o for o in (args.output, args.html, args.errors) if o]
     if len({os.path.abspath(o) for o in outputs}) < len(outputs):
         problems.append("-o, --html and --errors must be different files")
@@ -218,7 +234,8 @@ def _extract(args: argparse.Namespace, date: dt.date | None, fmt: str, outputs: 
                                       dtype=args.dtype, batch_size=batch_size, stride=args.stride)
     chunk_size = default_chunk_size(batch_size)
     workers = default_workers(classifier.device) if args.workers is None else args.workers
-    extractor = Extractor(classifier, batch_size=batch_size, chunk_size=chunk_size, workers=workers)
+    extractor = Extractor(classifier, batch_size=batch_size, chunk_size=chunk_size, workers=workers,
+                          explain=args.explain, disable=args.disable_rules)
 
     settings = {
         "model": classifier.info.to_json(), "format": fmt, "csv_bom": args.csv_bom,
@@ -227,6 +244,10 @@ def _extract(args: argparse.Namespace, date: dt.date | None, fmt: str, outputs: 
         "min_arabic_share": args.min_arabic_share, "dtype": args.dtype, "encoding": args.encoding,
         "batch_size": batch_size, "chunk_size": chunk_size, "window": classifier.window, "stride": classifier.stride,
     }
+    if args.explain:
+        settings["explain"] = True
+    if extractor.options["disable"]:
+        settings["disable_rules"] = sorted(extractor.options["disable"])
     writer = BatchWriter(outputs, progress_path=progress_path, settings=settings, chunk_size=chunk_size)
     try:
         done = writer.start(progress)

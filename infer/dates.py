@@ -30,7 +30,7 @@ that applies, in this order, decides:
    resolved as above).
 
 Dates with month/year precision resolve to the first day of the period (the annotation
-guidelines, decision rule 18: «أواخر الشهر الماضي» → YYYY-MM-01, precision month); a relative
+guidelines, G18: «أواخر الشهر الماضي» → YYYY-MM-01, precision month); a relative
 week («الأسبوع الماضي», «قبل أسبوعين») is the article date minus 7·N days, precision week.
 ``latest_day(resolved, precision)`` gives the last day such a date may stand for.
 
@@ -45,8 +45,8 @@ import calendar
 import datetime as dt
 import re
 
-from .normalize import fold_letters, normalize_for_match
-from .types import Precision
+from hasila.infer.normalize import fold_letters, normalize_for_match
+from hasila.infer.types import Precision
 
 __all__ = ["resolve_date", "latest_day", "MONTHS", "WEEKDAYS"]
 

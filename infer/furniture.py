@@ -38,8 +38,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .normalize import NormalizedText, fold_letters, normalize
-from .tokenize import letter_word_count
+from hasila.infer.arabic.words import cue
+from hasila.infer.normalize import NormalizedText, fold_letters, normalize
+from hasila.infer.tokenize import letter_word_count
 
 __all__ = ["content_end", "furniture_spans", "furniture"]
 
@@ -51,7 +52,7 @@ _BUTTON_LINE_MAX_WORDS = 8
 
 def _cue(pattern: str) -> re.Pattern[str]:
     # Patterns are written in ordinary spelling and folded like the text they are matched on.
-    return re.compile(fold_letters(pattern), re.IGNORECASE)
+    return cue(pattern, re.IGNORECASE)
 
 
 _LINE_LEAD = r"^[\s\-–—•·*#>|:»«\"'\[\(\u200f\u200e]*"

@@ -14,19 +14,3 @@ LABELS: tuple[str, ...] = ENTITY_LABELS + COUNT_LABELS
 BIO_TAGS: tuple[str, ...] = ("O",) + tuple(f"{p}-{lab}" for lab in LABELS for p in ("B", "I"))
 TAG2ID: dict[str, int] = {t: i for i, t in enumerate(BIO_TAGS)}
 ID2TAG: dict[int, str] = dict(enumerate(BIO_TAGS))
-
-
-def tag_label(tag: str) -> str | None:
-    """``"B-LOC"`` → ``"LOC"``; ``"O"`` → ``None``."""
-    if tag == "O":
-        return None
-    prefix, _, label = tag.partition("-")
-    if prefix not in ("B", "I") or label not in LABELS:
-        raise ValueError(f"unknown BIO tag {tag!r}; known: {', '.join(BIO_TAGS)}")
-    return label
-
-
-def check_label(label: str) -> str:
-    if label not in LABELS:
-        raise ValueError(f"unknown label {label!r}; known: {', '.join(LABELS)}")
-    return label

@@ -38,7 +38,9 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .types import HasilaError, Span
+from hasila.infer.arabic.clitics import CLITICS
+from hasila.infer.arabic.letters import fold_letters
+from hasila.infer.types import HasilaError, Span
 
 __all__ = [
     "NormalizedText",
@@ -136,18 +138,6 @@ _COMPOSE = _compose_table()
 # those seats, and folding would merge distinct words (سئل «was asked» / سيل «torrent»,
 # رؤى «visions» / روى «narrated»); the variation seen in names is the alef hamza, final ى/ي
 # and final ة/ه, which are folded.
-_FOLD = {
-    "\u0623": "\u0627",  # أ
-    "\u0625": "\u0627",  # إ
-    "\u0622": "\u0627",  # آ
-    "\u0671": "\u0627",  # ٱ
-    "\u0672": "\u0627",  # ٲ
-    "\u0673": "\u0627",  # ٳ
-    "\u0649": "\u064a",  # ى
-    "\u0629": "\u0647",  # ة
-    "\u06cc": "\u064a",  # ی
-    "\u06a9": "\u0643",  # ک
-}
 
 # The Arabic letters a lexicon word may contain after folding.
 _ARABIC_LETTERS = frozenset(chr(c) for c in range(0x0621, 0x064B)) - {TATWEEL}
@@ -268,12 +258,9 @@ def _compose_hamza(m: _Mapped) -> _Mapped:
 # --------------------------------------------------------------------------------------------
 # Conflict lexicon and split-word repair.
 
-_NOUN_PROCLITICS = (
-    "", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك",
-    "ال", "وال", "فال", "بال", "كال", "لل", "وبال", "وكال", "ولل", "فبال", "فكال", "فلل",
-)  # fmt: skip
-_VERB_PROCLITICS = ("", "و", "ف", "ل", "س", "ول", "فل", "وس", "فس")
-_ENCLITICS = ("ه", "ها", "هما", "هم", "هن")
+_NOUN_PROCLITICS = CLITICS["noun"]
+_VERB_PROCLITICS = CLITICS["verb"]
+_ENCLITICS = CLITICS["enclitic"]
 
 
 def _with_enclitic_stem(word: str) -> str | None:
@@ -295,7 +282,7 @@ def _surface_forms(word: str, is_verb: bool) -> set[str]:
     if is_verb:
         proclitics = _VERB_PROCLITICS
     elif word.endswith("ا") and not word.endswith("وا"):
-        proclitics = ("", "و", "ف")  # accusative tanween: no article, no preposition
+        proclitics = CLITICS["accusative"]  # accusative tanween: no article, no preposition
     else:
         proclitics = _NOUN_PROCLITICS
     enclitic_stem = _with_enclitic_stem(word)
@@ -573,13 +560,6 @@ def repair_split_words(text: str) -> str:
     if "." not in text:
         return text
     return _repair_split_words(_Mapped.identity(text), _default_lexicon()).text
-
-
-def fold_letters(text: str) -> str:
-    """أ إ آ ٱ → ا, ى → ي, ة → ه, ی → ي, ک → ك (one character for one: offsets are kept)."""
-    for letter, folded in _FOLD.items():  # str.replace per letter: faster than translate
-        text = text.replace(letter, folded)
-    return text
 
 
 def normalize_for_match(text: str) -> str:

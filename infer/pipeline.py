@@ -26,6 +26,7 @@ Python use::
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 import logging
@@ -35,11 +36,11 @@ import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Collection, Iterable, Iterator, Sequence
 
-from hasila.infer.assembly import assemble_incidents
+from hasila.infer.assembly import assemble, check_disable
 from hasila.infer.casualty import complete_count_lists, read_counts
 from hasila.infer.decode import decode_entities, entity_to_original
 from hasila.infer.inputs import InputDoc, InputReader, check_doc_text
@@ -93,8 +94,8 @@ class Extractor:
 
     def __init__(self, model: TokenClassifier | str | None = None, *, device: str | None = "auto",
                  batch_size: int = DEFAULT_BATCH_SIZE, dtype: Any = None, chunk_size: int | None = None,
-                 workers: int = 0, heads: bool | StructureHeads | None = True,
-                 head_fields: dict[str, float] | None = None) -> None:
+                 workers: int = 0, explain: bool = False, disable: Collection[str] | None = None,
+                 heads: bool | StructureHeads | None = True, head_fields: dict[str, float] | None = None) -> None:
         if isinstance(model, TokenClassifier):
             self.classifier = model
             model_dir = getattr(model, "path", None)
@@ -115,6 +116,9 @@ class Extractor:
         self.batch_size = batch_size
         self.chunk_size = chunk_size or default_chunk_size(batch_size)
         self.model_info = self.classifier.info.to_json()
+        # --explain: each record says what became of each KILLED/WOUNDED figure (``provenance``);
+        # disable: assembly rules turned off (ids of hasila.infer.assembly.DISABLEABLE).
+        self.options = {"explain": bool(explain), "disable": check_disable(disable), "heads": self.heads}
         # Worker processes are started with spawn, which re-imports the caller's main module:
         # scripts using them need Python's `if __name__ == "__main__":` guard, so they are opt-in
         # here (the command line turns them on for CUDA: default_workers).
@@ -157,7 +161,7 @@ class Extractor:
                                     self.model_info)
         scores = iter(self._score([p.encoded for p in prepared if isinstance(p, _Prepared)]))
         return [(doc, item if isinstance(item, dict) else _finish(item, next(scores), self.classifier.tags, self.model_info,
-                                                                  self.heads))
+                                                                          self.options))
                 for doc, item in zip(chunk, prepared)]
 
     def _score(self, encoded: Sequence[EncodedDoc]) -> list[Any]:
@@ -187,8 +191,7 @@ class Extractor:
             # spawn, not fork: the parent may hold CUDA and tokenizer threads, which fork does not copy safely.
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(self.classifier.encoder, self.classifier.tags, self.model_info,
-                          self.heads),
+                initializer=_init_worker, initargs=(self.classifier.encoder, self.classifier.tags, self.model_info, self.options),
             )
         return self._pool
 
@@ -310,8 +313,9 @@ def _encode_prepared(prepared: list[_Prepared | dict[str, Any]], encoder: Any,
 
 
 def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[str, Any],
-            heads: StructureHeads | None = None) -> dict[str, Any]:
-    """The record of a prepared document from its word scores (or the model's exception)."""
+            options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The record of a prepared document from its word scores (or the model's exception);
+    ``options``: ``explain`` and ``disable`` of the assembly."""
     doc, norm = item.doc, item.norm
     if isinstance(scores, Exception):
         return _internal_error(doc, "the model", scores, model_info)
@@ -319,16 +323,22 @@ def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[
         entities = decode_entities(norm.text, item.words, word_predictions(tags, *scores))
         entities = whole_figures(norm.text, item.words, entities)
         entities = complete_count_lists(norm.text, read_counts(norm.text, entities))
+        explain = bool(options and options["explain"])
+        disable = options["disable"] if options else None
+        heads = options.get("heads") if options else None
         structure = None
         if heads is not None and len(scores) > 2:
+            # Structure heads (H-role, H-arg; infer/structure.py): figures the role head calls no
+            # incident's never reach the rules; fields the argument head is sure of are its own.
             structure = analyse(heads, norm, item.words, scores[2], entities)
-            incidents = assemble_incidents(norm, kept_entities(structure, entities), doc.date)
-            incidents = fill_fields(heads, structure, norm, incidents, entities)
+            result = assemble(norm, kept_entities(structure, entities), doc.date, disable=disable, explain=explain)
+            result = replace(result, incidents=fill_fields(heads, structure, norm, result.incidents, entities))
         else:
-            incidents = assemble_incidents(norm, entities, doc.date)
+            result = assemble(norm, entities, doc.date, disable=disable, explain=explain)
         record = ok_record(
             doc.doc_id, doc.text, entities=[entity_to_original(norm, e) for e in entities],
-            incidents=incidents, model=model_info, date=doc.date, source=doc.source, url=doc.url,
+            incidents=result.incidents, model=model_info, date=doc.date, source=doc.source, url=doc.url,
+            provenance=result.provenance,
         )
         if structure is not None:
             record["figure_roles"] = structure.roles_json(norm)
@@ -341,7 +351,8 @@ def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[
 _WORKER: dict[str, Any] = {}  # in a worker process: the word encoder, tags and model info
 
 
-def _init_worker(encoder: Any, tags: Sequence[str], model_info: dict[str, Any], heads: Any = None) -> None:
+def _init_worker(encoder: Any, tags: Sequence[str], model_info: dict[str, Any],
+                 options: dict[str, Any] | None = None) -> None:
     import signal
 
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one thread per worker; the workers are the parallelism
@@ -350,7 +361,7 @@ def _init_worker(encoder: Any, tags: Sequence[str], model_info: dict[str, Any], 
     # would wait for work forever. Each leaves once it is orphaned.
     parent = os.getppid()
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True, name="hasila-orphan-check").start()
-    _WORKER.update(encoder=encoder, tags=tuple(tags), model_info=model_info, heads=heads)
+    _WORKER.update(encoder=encoder, tags=tuple(tags), model_info=model_info, options=options)
 
 
 def _exit_when_orphaned(parent: int, every: float = 1.0) -> None:
@@ -373,7 +384,7 @@ def _finish_many(jobs: Sequence[tuple[InputDoc, Any]]) -> list[dict[str, Any]]:
     for doc, scores in jobs:
         item = _prepare(doc, _WORKER["model_info"], check_text=False)
         out.append(item if isinstance(item, dict) else _finish(item, scores, _WORKER["tags"], _WORKER["model_info"],
-                                                                     _WORKER.get("heads")))
+                                                                        _WORKER.get("options")))
     return out
 
 
@@ -382,13 +393,27 @@ def _cached_extractor(model: str | None, device: str | None, batch_size: int) ->
     return Extractor(model, device=device, batch_size=batch_size)
 
 
+def _with_options(extractor: Extractor, explain: bool, disable: Collection[str] | None) -> Extractor:
+    """The cached extractor's model with other assembly options (a shallow copy: no reload)."""
+    options = {"explain": bool(explain), "disable": check_disable(disable)}
+    if options == extractor.options:
+        return extractor
+    other = copy.copy(extractor)
+    other.options = options
+    other._pool = None
+    return other
+
+
 def extract(texts_or_docs: Iterable[str | dict | InputDoc], model: str | TokenClassifier | None = None, *,
             device: str | None = "auto", batch_size: int = DEFAULT_BATCH_SIZE,
-            date: dt.date | str | None = None) -> list[dict[str, Any]]:
+            date: dt.date | str | None = None, explain: bool = False,
+            disable: Collection[str] | None = None) -> list[dict[str, Any]]:
     """Records for texts (ids "0", "1", ...), JSONL-like dicts or InputDocs, in order.
 
     ``model``: a checkpoint folder, hub id or loaded TokenClassifier (default: $HASILA_MODEL,
-    then the shipped model); ``date``: the article date for inputs that carry none.
+    then the shipped model); ``date``: the article date for inputs that carry none;
+    ``explain``: add each figure's fate to the records (``provenance``); ``disable``: assembly
+    rules to turn off (``{"A7b", ...}``, ids of ``hasila.infer.assembly.DISABLEABLE``).
     Loaded models are cached, so calling this repeatedly is cheap.
     """
     if isinstance(texts_or_docs, str):
@@ -396,8 +421,9 @@ def extract(texts_or_docs: Iterable[str | dict | InputDoc], model: str | TokenCl
     if isinstance(date, str):
         date = dt.date.fromisoformat(date)
     if isinstance(model, TokenClassifier):
-        extractor = Extractor(model, batch_size=batch_size)
+        extractor = Extractor(model, batch_size=batch_size, explain=explain, disable=disable)
     else:
-        extractor = _cached_extractor(str(model) if model is not None else None, device, batch_size)
+        extractor = _with_options(_cached_extractor(str(model) if model is not None else None, device, batch_size),
+                                  explain, disable)
     docs = InputReader(default_date=date).docs_from_objects(texts_or_docs)
     return list(extractor.extract(docs))

@@ -1,13 +1,13 @@
 """Read Arabic quantity expressions: «35», «٣٥», «1,365», «خمسة وعشرين», «ضابطان», «العشرات».
 
-Three entry points:
+Two entry points:
 
 - ``parse_number(text) -> int``: digits in any script or number words, nothing else.
 - ``parse_quantity(span_text, before="", after="") -> Quantity``: the meaning of the *minimal*
   quantity expression a model tagged KILLED/WOUNDED, with its qualifier read from the words
   just before / after it («على الأقل», «نحو», «أكثر من», «بين … و…» …).
-- ``find_quantities(text) -> [(start, end, Quantity)]``: a rule-based scan of free text for
-  every quantity expression (silver pre-annotation, regex baseline). Never raises.
+(``find_quantities``, a rule-based scan of free text for every quantity expression, serves the
+benchmarks and tests only: ``benchmarks/quantity_scan.py``.)
 
 Input may be raw text: diacritics, tatweel, hamza/alef variants, «ى»/«ي», «ة»/«ه», Persian
 «ی»/«ک», and digits in any Unicode script (Arabic-Indic «٣٥», Persian «۳۵») are handled here
@@ -71,15 +71,6 @@ Why these choices:
 - *qualifier words inside the span* («أكثر من 35» tagged whole) are read as if they stood
   outside it; words after the figure inside the span («35 قتيلاً») are the counted noun and are
   ignored, except qualifiers and percent signs, which are read.
-
-``find_quantities`` specifics: a lone number word with the article is not returned («الأحد»,
-«الاثنين» are weekdays, «في المائة» a percentage, «القرن العشرين» an ordinal use, «الثلاثة» a
-reference back); a lone «أحد»/«إحدى» is returned before a noun («أحد عناصر الأمن») but not after a
-negation or before «من» («لم يصب أحد»); «عدد»/«العديد» only before «من»; «البعض» never; a lone
-singular noun is not returned (only «جندي واحد»); ranges are merged for «A-B» (not in dates
-«23-3-2019»), «A إلى B», «A حتى B», «A أو B» (not after «من»: «من 10 إلى 15» is usually an
-update) and «A و B» after «بين». Everything else that reads as a number is returned (years,
-distances, prices): choosing casualty figures is the caller's job.
 """
 
 from __future__ import annotations
@@ -90,12 +81,14 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
-from .tokenize import split_words
-from .types import HasilaError, Quantity
+from hasila.infer.arabic.clitics import strip_number_clitics
+from hasila.infer.arabic.letters import QUANTITY_FOLDS
+from hasila.infer.tokenize import split_words
+from hasila.infer.types import HasilaError, Quantity
 
-__all__ = ["QuantityError", "parse_quantity", "parse_number", "find_quantities"]
+__all__ = ["QuantityError", "parse_quantity", "parse_number"]
 
 
 class QuantityError(HasilaError, ValueError):
@@ -106,9 +99,7 @@ class QuantityError(HasilaError, ValueError):
 # Private normalization (per word; offsets are kept by working word by word).
 
 _STRIP = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # diacritics, tatweel
-_LETTERS = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ة": "ه", "ۀ": "ه", "ک": "ك"}
-)
+_LETTERS = str.maketrans(QUANTITY_FOLDS)
 
 
 @lru_cache(maxsize=65536)
@@ -270,23 +261,8 @@ def _generic_feminine_dual(stem: str) -> bool:
 # Clitics: conjunction و, prepositions ب ل ف ك, article ال.
 
 
-def _strip_clitics(word: str) -> Iterator[tuple[str, bool, bool]]:
-    """Candidate (stem, has_conjunction, has_article) readings of a word, most literal first."""
-    bases = [(word, False)]
-    if word.startswith("و") and len(word) > 1:
-        bases.append((word[1:], True))
-    for base, conj in bases:
-        yield base, conj, False
-        if base.startswith("ال") and len(base) > 2:
-            yield base[2:], conj, True
-        if base.startswith("لل") and len(base) > 2:
-            yield base[2:], conj, True
-        elif base[:1] in ("ب", "ف", "ك", "ل") and len(base) > 1:
-            rest = base[1:]
-            if rest.startswith("ال") and len(rest) > 2:
-                yield rest[2:], conj, True
-            elif len(rest) >= 4:  # «لست» is not ل + ست
-                yield rest, conj, False
+# The readings of a word without its clitics (the Arabic word layer's number-word set).
+_strip_clitics = strip_number_clitics
 
 
 class _Reading(NamedTuple):
@@ -812,154 +788,3 @@ def _parse_words(
 
 def _exact(n: int) -> Quantity:
     return Quantity(n, n, n, "exact")
-
-
-# --------------------------------------------------------------------------------------------
-# Free-text scan
-
-
-def find_quantities(text: str, persons_only: bool = True) -> list[tuple[int, int, Quantity]]:
-    """Every quantity expression in ``text``: ``(start, end, Quantity)`` of its minimal span,
-    sorted and non-overlapping, words aligned with ``split_words``; the qualifier is read from
-    the surrounding words. Duals of non-person nouns («دبابتين») only with ``persons_only=False``.
-    """
-    if not isinstance(text, str):
-        raise QuantityError(f"expected text, got {type(text).__name__}")
-    words = split_words(text)
-    keys = [_key(text[s:e]) for s, e in words]
-    found: list[tuple[int, int, Quantity]] = []
-    i = 0
-    while i < len(keys):
-        j = _candidate_end(keys, i, persons_only)
-        if j is None:
-            i += 1
-            continue
-        q = None
-        for end in (j, _plain_number_end(keys, i)):
-            if end is None or end <= i:
-                continue
-            start, stop = words[i][0], words[end - 1][1]
-            raw = [text[s:e] for s, e in words[i:end]]
-            before, after = keys[max(0, i - CONTEXT_WORDS):i], keys[end:end + CONTEXT_WORDS]
-            try:  # the same as parse_quantity(text[start:stop], text[:start], text[stop:])
-                q = _parse_words(text[start:stop], raw, keys[i:end], before, after)
-            except QuantityError:
-                continue
-            found.append((start, stop, q))
-            i = end
-            break
-        if q is None:
-            i += 1
-    return found
-
-
-def _plain_number_end(keys: list[str], i: int) -> int | None:
-    prefixes = _number_prefixes(keys, i)
-    return prefixes[-1][1] if prefixes else None
-
-
-def _between_before(keys: list[str], i: int) -> bool:
-    return bool(_BETWEEN.tail(keys[max(0, i - 2):i]))
-
-
-def _candidate_end(keys: list[str], i: int, persons_only: bool) -> int | None:
-    """End (exclusive word index) of the quantity expression starting at word ``i``, or None."""
-    word = keys[i]
-    if word == "و":
-        return None
-    readings = _num_analyses(word)
-    prefixes = _number_prefixes(keys, i) if readings else []
-    if prefixes:
-        value, j = prefixes[-1]
-        if j == i + 1 and not _lone_number_word_counts(readings[0], keys, i):
-            return None
-        return _range_end(keys, i, j, value)
-    vague = _vague_reading(word)
-    if vague:
-        stem, article = vague
-        if article and stem in ("بعض", "عده", "عدد"):
-            return None  # «البعض» (some people), «العدد» (the number)
-        if stem in _VAGUE_NEED_MIN and keys[i + 1:i + 2] != ["من"]:
-            return None  # «عدد القتلى» is «the number of the dead»
-        return _read_vague_core(keys, i).end
-    noun = _noun_reading(word)
-    if noun is not None:
-        nxt = keys[i + 1] if i + 1 < len(keys) else ""
-        if persons_only and not noun.person:
-            return None
-        if noun.number == 2 and nxt in _TWO_ADJECTIVES:
-            return i + 2
-        if noun.number == 1:
-            return i + 2 if nxt in _ONE_ADJECTIVES else None
-        return None if noun.ambiguous else i + 1
-    if not persons_only and _generic_dual_word(word):
-        return i + 1
-    return None
-
-
-_NEGATIONS = {"لم", "لن", "لا", "ما", "ولم", "ولن", "ولا", "دون", "بدون", "يوجد", "هناك"}
-
-
-def _lone_number_word_counts(reading: _Reading, keys: list[str], i: int) -> bool:
-    """Whether a number word standing alone in free text is a count.
-
-    With the article it is a weekday («الأحد», «الاثنين»), a percentage («في المائة»), an
-    ordinal use («القرن العشرين») or a reference back to a figure already given («الثلاثة»).
-    A lone «أحد»/«إحدى» is one in «أحد العناصر», «أحد عناصر الأمن», not in «لم يصب أحد»,
-    «أحد من», «لا أحد»."""
-    if reading.article:  # «الأحد», «الاثنين», «في المائة», «القرن العشرين», «اليوم الواحد»
-        return False
-    if reading.stem in ("احد", "احدي"):
-        next_word = keys[i + 1] if i + 1 < len(keys) else ""
-        if _is_punct(next_word) or next_word in ("من", "منهم", "منا") or next_word[:1].isdigit():
-            return False
-        return not any(w in _NEGATIONS for w in keys[max(0, i - 3):i])
-    return True
-
-
-def _range_end(keys: list[str], i: int, j: int, a: int) -> int:
-    """Extend the number ``keys[i:j]`` (value ``a``) over «- B», «إلى B», «أو B», «بين A و B»."""
-    if j >= len(keys):
-        return j
-    link = keys[j]
-    between = _between_before(keys, i)
-    digits = keys[i][:1].isdigit() and j == i + 1
-    if between and not digits:
-        # word numbers after «بين»: the whole run of number words; parse_quantity splits A and B
-        m = j
-        while m < len(keys) and m - i < 2 * _MAX_NUMBER_WORDS:
-            if keys[m] == "و" and m + 1 < len(keys) and _num_analyses(keys[m + 1]):
-                m += 2
-            elif _conj_number(keys[m]):
-                m += 1
-            else:
-                break
-        if m > j:
-            return m
-    start = None
-    if link in ("-", "–", "—"):
-        start = j + 1
-        if not digits:
-            return j
-    elif link in ("الي", "حتي", "او"):
-        if i > 0 and keys[i - 1] == "من":  # «من 10 إلى 15»: an update, not a range
-            return j
-        start = j + 1
-    elif link == "و" and between:
-        start = j + 1
-    elif between and _conj_number(link):
-        start = j
-    if start is None or start >= len(keys):
-        return j
-    tail = _number_prefixes(keys, start)
-    if not tail or tail[-1][0] <= a:
-        return j
-    b_end = tail[-1][1]
-    if link in ("-", "–", "—"):  # «23-3-2019» is a date, not a range
-        if b_end != start + 1 or not keys[start][:1].isdigit():
-            return j
-        if b_end + 1 < len(keys) and keys[b_end] in ("-", "–", "—", "/") and keys[b_end + 1][:1].isdigit():
-            return j
-        if i >= 2 and keys[i - 1] in ("-", "–", "—", "/") and keys[i - 2][:1].isdigit():
-            return j
-    return b_end

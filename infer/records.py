@@ -97,8 +97,10 @@ def text_sha256(text: str) -> str:
 
 def ok_record(doc_id: str, text: str, *, entities: Sequence[Entity], incidents: Sequence[Incident],
               model: dict[str, Any] | None, date: dt.date | None = None,
-              source: str | None = None, url: str | None = None) -> dict[str, Any]:
-    """The record of a document read successfully; offsets are into ``text`` (the original)."""
+              source: str | None = None, url: str | None = None,
+              provenance: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The record of a document read successfully; offsets are into ``text`` (the original).
+    ``provenance`` (``--explain``): the fate of each figure, after the incidents."""
     record: dict[str, Any] = {
         "doc_id": doc_id,
         "status": "ok",
@@ -110,6 +112,8 @@ def ok_record(doc_id: str, text: str, *, entities: Sequence[Entity], incidents: 
     _add_provenance(record, source, url)
     record["entities"] = [e.to_json() for e in sorted(entities, key=lambda e: (e.start, e.end, e.label))]
     record["incidents"] = [i.to_json() for i in incidents]
+    if provenance is not None:
+        record["provenance"] = provenance
     return record
 
 
@@ -163,6 +167,10 @@ def record_spans(record: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
                 yield from _nested_spans(value, f"incidents[{i}].{key}")
     for i, figure in enumerate(record.get("figure_roles") or []):
         yield f"figure_roles[{i}]", figure
+    for i, fate in enumerate(record.get("provenance") or []):  # --explain
+        for key in ("figure", "cue", "of"):
+            if fate.get(key) is not None:
+                yield f"provenance[{i}].{key}", fate[key]
 
 
 def check_record(record: dict[str, Any], text: str | None) -> None:

@@ -73,6 +73,7 @@ def val(count) -> int | None:
 # -- 3. totals, parts, updates, cumulative ------------------------------------------------
 
 
+@pytest.mark.A7
 def test_killed_and_wounded_in_one_sentence_are_one_incident():
     text = "مقتل 43 مدنيا على الأقل وإصابة 173 آخرين في قصف على مدينة حلب."
     [inc] = run(text, ("KILLED", "43"), ("WOUNDED", "173"), ("LOC", "مدينة حلب"))
@@ -83,6 +84,7 @@ def test_killed_and_wounded_in_one_sentence_are_one_incident():
     assert inc.evidence.text == text
 
 
+@pytest.mark.A7
 def test_two_sides_in_one_sentence_are_two_incidents_of_one_event():
     text = "قتل 5 من قوات النظام و3 من عناصر التنظيم في اشتباكات ببادية حمص."
     a, b = run(text, ("KILLED", "5"), ("ORG", "قوات النظام"), ("KILLED", "3"), ("ORG", "التنظيم"),
@@ -96,6 +98,7 @@ def test_two_sides_in_one_sentence_are_two_incidents_of_one_event():
     assert txt(a.perpetrator) == "التنظيم" and txt(b.perpetrator) == "قوات النظام"
 
 
+@pytest.mark.A8
 def test_victim_noun_phrase_when_no_org_is_tagged():
     [inc] = run("قتل 4 من الميليشيات الموالية في ريف حماة.", ("KILLED", "4"))
     assert txt(inc.victim) == "الميليشيات الموالية"
@@ -103,6 +106,7 @@ def test_victim_noun_phrase_when_no_org_is_tagged():
     assert txt(inc.victim) == "عناصر الشرطة" and (val(inc.killed), val(inc.wounded)) == (3, 5)
 
 
+@pytest.mark.A8
 def test_victim_named_before_the_figure_and_in_ranks():
     [inc] = run("ارتفعت حصيلة قتلى قوات النظام في هجوم الأمس إلى 15.", ("ORG", "قوات النظام"), ("KILLED", "15"))
     assert txt(inc.victim) == "قوات النظام"
@@ -110,6 +114,8 @@ def test_victim_named_before_the_figure_and_in_ranks():
     assert txt(inc.victim) == "الميليشيات الموالية"
 
 
+@pytest.mark.A2
+@pytest.mark.A8
 def test_dual_noun_is_the_count_and_the_victim_kind():
     [inc] = run("مقتل ضابطين من قوات النظام بانفجار لغم.", ("KILLED", "ضابطين"), ("ORG", "قوات النظام"))
     assert val(inc.killed) == 2 and txt(inc.victim) == "قوات النظام"
@@ -117,12 +123,14 @@ def test_dual_noun_is_the_count_and_the_victim_kind():
     assert val(inc.killed) == 2 and txt(inc.victim) == "جنديان"
 
 
+@pytest.mark.A5
 def test_subset_stays_inside_its_total():
     [inc] = run("قتل 35 عنصرا من قوات النظام بينهم 6 ضباط.", ("KILLED", "35"), ("KILLED", "6"))
     assert val(inc.killed) == 35
     assert [p["value"] for p in inc.extra["parts"]] == [6]
 
 
+@pytest.mark.A5
 def test_subset_after_the_figure_and_in_a_list():
     [inc] = run("قتل 10 عناصر، 3 منهم ضباط.", ("KILLED", "10"), ("KILLED", "3"))
     assert val(inc.killed) == 10 and [p["value"] for p in inc.extra["parts"]] == [3]
@@ -130,17 +138,20 @@ def test_subset_after_the_figure_and_in_a_list():
     assert val(inc.killed) == 20 and [p["value"] for p in inc.extra["parts"]] == [6, 4]
 
 
+@pytest.mark.A5
 def test_subset_opening_the_next_sentence():
     [inc] = run("قتل 20 عنصرا في الهجوم. وبينهم 4 ضباط.", ("KILLED", "20"), ("KILLED", "4"))
     assert val(inc.killed) == 20 and [p["value"] for p in inc.extra["parts"]] == [4]
 
 
+@pytest.mark.A5
 def test_a_larger_figure_after_a_subset_cue_is_not_a_part():
     incs = run("قتل 3 عناصر. وفي هجوم آخر قتل 7 منهم بينهم 9 مدنيين.", ("KILLED", "3"), ("KILLED", "7"), ("KILLED", "9"))
     values = sorted(val(i.killed) for i in incs)
     assert 9 in values  # 9 > 7: not a part of 7
 
 
+@pytest.mark.A4
 def test_total_over_several_attacks_is_split_into_its_parts():
     text = "قتل 35 عنصرا من قوات النظام في هجمات لتنظيم داعش، 27 في ريف حمص و8 في ريف دير الزور."
     incs = run(text, ("KILLED", "35"), ("ORG", "قوات النظام"), ("ORG", "لتنظيم داعش"), ("KILLED", "27"),
@@ -152,6 +163,7 @@ def test_total_over_several_attacks_is_split_into_its_parts():
     assert all(txt(i.perpetrator) == "لتنظيم داعش" for i in incs)
 
 
+@pytest.mark.A4
 def test_total_and_parts_across_sentences():
     text = ("قتل 35 عنصرا من قوات النظام خلال 24 ساعة في هجمات متفرقة لتنظيم داعش. "
             "وقتل 27 منهم في ريف حمص، و8 في ريف دير الزور.")
@@ -163,6 +175,7 @@ def test_total_and_parts_across_sentences():
     assert all("victim" in i.extra["inherited"] for i in incs)
 
 
+@pytest.mark.A7e
 def test_headline_total_over_a_split_body_is_not_counted_again():
     text = ("مقتل 35 عنصرا من قوات النظام بهجمات لداعش\n"
             "قتل 35 عنصرا من قوات النظام في هجمات لتنظيم داعش، 27 في ريف حمص و8 في ريف دير الزور.")
@@ -173,6 +186,7 @@ def test_headline_total_over_a_split_body_is_not_counted_again():
     assert [r["start"] for r in incs[0].extra["repeats"]] == [5]
 
 
+@pytest.mark.A4
 def test_total_told_after_its_parts_is_not_an_update():
     text = "قتل 5 مدنيين في مدينة إدلب، و3 في مدينة حلب، ليرتفع عدد القتلى إلى 8."
     incs = run(text, ("KILLED", "5"), ("LOC", "مدينة إدلب"), ("KILLED", "3"), ("LOC", "مدينة حلب"), ("KILLED", "8"))
@@ -180,12 +194,15 @@ def test_total_told_after_its_parts_is_not_an_update():
     assert all(i.extra["of_total"][0]["value"] == 8 and "superseded" not in i.extra for i in incs)
 
 
+@pytest.mark.A4
+@pytest.mark.A5
 def test_parts_that_do_not_add_up_stay_parts_of_the_total():
     text = "قتل 35 عنصرا، بينهم 20 في ريف حمص و10 في ريف دير الزور."
     [inc] = run(text, ("KILLED", "35"), ("KILLED", "20"), ("LOC", "ريف حمص"), ("KILLED", "10"), ("LOC", "ريف دير الزور"))
     assert val(inc.killed) == 35 and [p["value"] for p in inc.extra["parts"]] == [20, 10]
 
 
+@pytest.mark.A4
 def test_total_split_by_side_or_kind_keeps_the_total():
     text = "قتل 8 عناصر: 5 من قوات النظام و3 من الميليشيات الموالية."
     [inc] = run(text, ("KILLED", "8"), ("KILLED", "5"), ("ORG", "قوات النظام"), ("KILLED", "3"))
@@ -194,6 +211,7 @@ def test_total_split_by_side_or_kind_keeps_the_total():
     assert val(inc.killed) == 5 and [p["value"] for p in inc.extra["parts"]] == [2, 3]
 
 
+@pytest.mark.A4
 def test_figures_of_the_next_sentence_that_happen_to_add_up_are_not_parts():
     text = "قتل 10 مدنيين في مدينة إدلب. وقتل 6 في مدينة حلب و4 في مدينة حماة."
     incs = run(text, ("KILLED", "10"), ("LOC", "مدينة إدلب"), ("KILLED", "6"), ("LOC", "مدينة حلب"),
@@ -201,6 +219,7 @@ def test_figures_of_the_next_sentence_that_happen_to_add_up_are_not_parts():
     assert [val(i.killed) for i in incs] == [10, 6, 4]
 
 
+@pytest.mark.A6
 def test_updated_toll_keeps_the_latest_figure():
     text = "قتل 10 مدنيين في تفجير سيارة مفخخة في مدينة الباب. وارتفعت حصيلة القتلى لاحقا إلى 15 على الأقل."
     [inc] = run(text, ("KILLED", "10"), ("LOC", "مدينة الباب"), ("KILLED", "15"))
@@ -210,22 +229,26 @@ def test_updated_toll_keeps_the_latest_figure():
     assert txt(inc.location) == "مدينة الباب"
 
 
+@pytest.mark.A6
 def test_update_elsewhere_does_not_replace_an_earlier_event():
     text = "قتل 5 مدنيين في مدينة إدلب. وفي مدينة حلب ارتفعت حصيلة قتلى التفجير إلى 12."
     incs = run(text, ("KILLED", "5"), ("LOC", "مدينة إدلب"), ("LOC", "مدينة حلب"), ("KILLED", "12"))
     assert [(val(i.killed), txt(i.location)) for i in incs] == [(5, "مدينة إدلب"), (12, "مدينة حلب")]
 
 
+@pytest.mark.A6
 def test_update_in_the_same_sentence():
     [inc] = run("قتل 10 عناصر قبل أن ترتفع الحصيلة إلى 15.", ("KILLED", "10"), ("KILLED", "15"))
     assert val(inc.killed) == 15
 
 
+@pytest.mark.A6
 def test_update_without_earlier_figure_is_an_incident():
     [inc] = run("ارتفع عدد قتلى التفجير إلى 12.", ("KILLED", "12"))
     assert val(inc.killed) == 12
 
 
+@pytest.mark.A3
 def test_cumulative_statistics_are_not_incidents():
     assert run("ووثق المرصد مقتل 1362 عنصرا من قوات النظام منذ آذار 2019.", ("KILLED", "1362"),
                ("DATE", "آذار 2019")) == []
@@ -233,6 +256,7 @@ def test_cumulative_statistics_are_not_incidents():
     assert run("قتل 120 مدنيا خلال الشهر الماضي.", ("KILLED", "120")) == []
 
 
+@pytest.mark.A3
 def test_event_next_to_a_cumulative_figure():
     text = "قتل 5 عناصر أمس، ليرتفع عدد القتلى منذ بداية العام إلى 1362."
     [inc] = run(text, ("KILLED", "5"), ("DATE", "أمس"), ("KILLED", "1362"))
@@ -240,11 +264,13 @@ def test_event_next_to_a_cumulative_figure():
     assert inc.date.resolved == "2019-05-10"
 
 
+@pytest.mark.A3
 def test_since_this_morning_is_the_events_own_toll():
     [inc] = run("قتل 12 عنصرا منذ صباح اليوم في المعارك.", ("KILLED", "12"))
     assert val(inc.killed) == 12
 
 
+@pytest.mark.A7
 def test_wounded_others_in_the_next_sentence_join_the_event():
     text = "قتل 5 عناصر من قوات النظام في كمين. وأصيب 3 آخرون بجروح."
     [inc] = run(text, ("KILLED", "5"), ("ORG", "قوات النظام"), ("WOUNDED", "3"))
@@ -252,6 +278,7 @@ def test_wounded_others_in_the_next_sentence_join_the_event():
     assert inc.evidence.text == text
 
 
+@pytest.mark.A7b
 def test_headline_and_lead_telling_the_same_toll_are_one_incident():
     text = (
         "مقتل 8 عناصر من قوات النظام بهجوم لداعش في بادية حمص\n"
@@ -267,6 +294,7 @@ def test_headline_and_lead_telling_the_same_toll_are_one_incident():
     assert inc.evidence.text == text
 
 
+@pytest.mark.A7
 def test_names_of_one_side_do_not_split_an_incident():
     text = "قتل 5 من قوات النظام وأصيب 3 من قوات الأسد في هجوم لتنظيم الدولة الإسلامية."
     [inc] = run(text, ("KILLED", "5"), ("ORG", "قوات النظام"), ("WOUNDED", "3"), ("ORG", "قوات الأسد"),
@@ -274,18 +302,21 @@ def test_names_of_one_side_do_not_split_an_incident():
     assert (val(inc.killed), val(inc.wounded), txt(inc.perpetrator)) == (5, 3, "لتنظيم الدولة الإسلامية")
 
 
+@pytest.mark.A12
 def test_perpetrator_is_never_the_victims_own_side():
     text = "قتل 4 من عناصر التنظيم في هجوم لتنظيم داعش."
     [inc] = run(text, ("KILLED", "4"), ("ORG", "التنظيم"), ("ORG", "لتنظيم داعش"))
     assert txt(inc.victim) == "التنظيم" and inc.perpetrator is None
 
 
+@pytest.mark.A7b
 def test_same_toll_in_different_places_stays_two_incidents():
     text = "قتل 3 مدنيين في مدينة إدلب. وفي حادث آخر قتل 3 مدنيين في مدينة حلب."
     incs = run(text, ("KILLED", "3"), ("LOC", "مدينة إدلب"), ("KILLED", "3", 2), ("LOC", "مدينة حلب"))
     assert [txt(i.location) for i in incs] == ["مدينة إدلب", "مدينة حلب"]
 
 
+@pytest.mark.A7
 def test_different_places_in_one_sentence_are_different_events():
     text = "قتل 4 مدنيين في مدينة إدلب وأصيب 6 في مدينة أريحا."
     a, b = run(text, ("KILLED", "4"), ("LOC", "مدينة إدلب"), ("WOUNDED", "6"), ("LOC", "مدينة أريحا"))
@@ -296,6 +327,7 @@ def test_different_places_in_one_sentence_are_different_events():
 # -- 4. perpetrators -------------------------------------------------------------------------
 
 
+@pytest.mark.A12
 @pytest.mark.parametrize(
     "text, orgs, perp",
     [
@@ -324,17 +356,20 @@ def test_perpetrator_cues(text, orgs, perp):
         assert txt(inc.source) == "وكالة أعماق"
 
 
+@pytest.mark.A12
 def test_no_perpetrator_without_a_cue():
     [inc] = run("قتل 4 عناصر من قوات النظام بانفجار لغم في ريف حماة.", ("KILLED", "4"), ("ORG", "قوات النظام"))
     assert inc.perpetrator is None
 
 
+@pytest.mark.A12
 def test_target_after_attack_noun_is_not_the_perpetrator():
     [inc] = run("قتل 4 عناصر في هجوم على قوات النظام.", ("KILLED", "4"), ("ORG", "قوات النظام"))
     assert inc.perpetrator is None
     assert txt(inc.victim) == "قوات النظام"  # the side attacked
 
 
+@pytest.mark.A8
 def test_attacked_side_names_the_victim_when_the_figure_does_not():
     text = "استهدف تنظيم داعش رتلا لقوات النظام ما أدى لمقتل 7 عناصر."
     [inc] = run(text, ("ORG", "تنظيم داعش"), ("ORG", "لقوات النظام"), ("KILLED", "7"))
@@ -344,6 +379,8 @@ def test_attacked_side_names_the_victim_when_the_figure_does_not():
     assert txt(inc.victim) == "مدنيين"
 
 
+@pytest.mark.A12
+@pytest.mark.A9
 def test_perpetrator_and_location_from_the_sentence_before():
     text = "هاجم تنظيم داعش نقطة لقوات النظام قرب مدينة تدمر. وقتل في الهجوم 4 عناصر."
     [inc] = run(text, ("ORG", "تنظيم داعش"), ("ORG", "لقوات النظام"), ("LOC", "مدينة تدمر"), ("KILLED", "4"))
@@ -357,6 +394,7 @@ def test_perpetrator_and_location_from_the_sentence_before():
 # -- 5. sources ------------------------------------------------------------------------------
 
 
+@pytest.mark.A11
 def test_source_in_the_sentence_and_from_the_paragraph():
     text = "أفاد المرصد السوري لحقوق الإنسان بمقتل 5 عناصر من قوات النظام. وأصيب 4 مدنيين بقصف على بلدة كفرنبل."
     a, b = run(text, ("ORG", "المرصد السوري لحقوق الإنسان"), ("KILLED", "5"), ("ORG", "قوات النظام"),
@@ -365,6 +403,7 @@ def test_source_in_the_sentence_and_from_the_paragraph():
     assert "source" not in a.extra.get("inherited", []) and "source" in b.extra["inherited"]
 
 
+@pytest.mark.A16
 def test_two_outlets_keep_their_own_figures():
     text = "وقال المرصد إن 15 عنصرا قتلوا في الهجوم، فيما ذكرت وكالة أعماق التابعة للتنظيم أن 40 عنصرا قتلوا."
     a, b = run(text, ("ORG", "المرصد"), ("KILLED", "15"), ("ORG", "وكالة أعماق"), ("ORG", "للتنظيم"), ("KILLED", "40"))
@@ -374,12 +413,14 @@ def test_two_outlets_keep_their_own_figures():
     assert a.extra["disputed"] and b.extra["disputed"]
 
 
+@pytest.mark.A16
 def test_one_source_for_both_sides_is_no_dispute():
     text = "أفاد المرصد بمقتل 5 من قوات النظام و3 من عناصر التنظيم."
     a, b = run(text, ("ORG", "المرصد"), ("KILLED", "5"), ("ORG", "قوات النظام"), ("KILLED", "3"), ("ORG", "التنظيم"))
     assert "disputed" not in a.extra and "disputed" not in b.extra
 
 
+@pytest.mark.A11
 def test_untagged_field_sources():
     [inc] = run("قالت مصادر ميدانية إن 7 عناصر قتلوا في الكمين.", ("KILLED", "7"))
     assert txt(inc.source) == "مصادر ميدانية"
@@ -390,6 +431,7 @@ def test_untagged_field_sources():
 # -- 6. places -------------------------------------------------------------------------------
 
 
+@pytest.mark.A9
 def test_most_specific_place_first_and_governorate_as_context():
     text = "قتل 3 رعاة في بادية القورية بريف دير الزور الشرقي."
     [inc] = run(text, ("KILLED", "3"), ("LOC", "بادية القورية"), ("LOC", "بريف دير الزور الشرقي"))
@@ -397,6 +439,7 @@ def test_most_specific_place_first_and_governorate_as_context():
     assert [c["text"] for c in inc.extra["location_context"]] == ["بريف دير الزور الشرقي"]
 
 
+@pytest.mark.A9
 def test_seat_of_the_source_is_not_the_place():
     text = "وقال المرصد ومقره بريطانيا إن 3 مدنيين قتلوا في مدينة دوما."
     [inc] = run(text, ("ORG", "المرصد"), ("LOC", "بريطانيا"), ("KILLED", "3"), ("LOC", "مدينة دوما"))
@@ -406,11 +449,13 @@ def test_seat_of_the_source_is_not_the_place():
 # -- 7. dates --------------------------------------------------------------------------------
 
 
+@pytest.mark.A10
 def test_date_in_sentence_resolved_against_the_article_date():
     [inc] = run("قتل 3 مدنيين يوم الجمعة في قصف.", ("KILLED", "3"), ("DATE", "يوم الجمعة"))
     assert (inc.date.span.text, inc.date.resolved, inc.date.precision) == ("يوم الجمعة", "2019-05-10", "day")
 
 
+@pytest.mark.A10
 def test_date_from_an_earlier_sentence_and_without_article_date():
     text = "شهدت المنطقة أمس اشتباكات عنيفة. وقتل فيها 8 مقاتلين."
     [inc] = run(text, ("DATE", "أمس"), ("KILLED", "8"), date=None)
@@ -418,6 +463,7 @@ def test_date_from_an_earlier_sentence_and_without_article_date():
     assert "date" in inc.extra["inherited"]
 
 
+@pytest.mark.A10
 def test_date_of_the_report_is_not_the_event_date():
     text = "أفاد المرصد اليوم الإثنين بمقتل 4 مدنيين في قصف على بلدة كفرنبل."
     [inc] = run(text, ("ORG", "المرصد"), ("DATE", "اليوم الإثنين"), ("KILLED", "4"), ("LOC", "بلدة كفرنبل"))
@@ -427,6 +473,7 @@ def test_date_of_the_report_is_not_the_event_date():
     assert inc.date.span.text == "ليل السبت"
 
 
+@pytest.mark.A15
 def test_old_events_recalled_as_background_are_not_incidents():
     text = "قتل 5 مدنيين بقصف على حلب يوم السبت. وكانت المدينة شهدت مقتل 40 شخصا في 12 آذار 2016."
     [inc] = run(text, ("KILLED", "5"), ("LOC", "حلب"), ("DATE", "يوم السبت"), ("KILLED", "40"), ("DATE", "12 آذار 2016"))
@@ -439,6 +486,7 @@ def test_old_events_recalled_as_background_are_not_incidents():
     assert inc.date.resolved == "2019-05-01"
 
 
+@pytest.mark.A10
 def test_since_date_is_not_the_event_date():
     text = "قتل 4 عناصر السبت في المعارك المستمرة منذ 2 آذار."
     [inc] = run(text, ("KILLED", "4"), ("DATE", "السبت"), ("DATE", "2 آذار"))
@@ -448,6 +496,7 @@ def test_since_date_is_not_the_event_date():
 # -- 8. page furniture -----------------------------------------------------------------------
 
 
+@pytest.mark.A1
 def test_readers_comments_and_related_titles_yield_nothing():
     text = (
         "قتل 5 عناصر من قوات النظام في هجوم لتنظيم داعش على مواقعهم في بادية حمص الشرقية يوم السبت.\n"
@@ -459,6 +508,7 @@ def test_readers_comments_and_related_titles_yield_nothing():
     assert val(inc.killed) == 5
 
 
+@pytest.mark.A1
 def test_ad_marker_inside_the_body_is_ignored():
     text = "قتل 5 عناصر من قوات النظام [ads3] في هجوم على بادية حمص الشرقية يوم السبت الماضي."
     [inc] = run(text, ("KILLED", "5"), ("KILLED", "3"))
@@ -468,6 +518,7 @@ def test_ad_marker_inside_the_body_is_ignored():
 # -- 1, 2, 9. text the model read ------------------------------------------------------------
 
 
+@pytest.mark.A2
 def test_offsets_are_in_the_original_text_after_repair_and_digits():
     text = "مق. تل ٣٥ عنصراً من قوات النظام في كمين قرب مدينة تدمر."
     norm = normalize(text)
@@ -478,6 +529,7 @@ def test_offsets_are_in_the_original_text_after_repair_and_digits():
     assert text[inc.victim.start : inc.victim.end] == "قوات النظام"
 
 
+@pytest.mark.A2
 @pytest.mark.parametrize(
     "quote, value, qualifier",
     [("ثمانية", 8, "exact"), ("العشرات", 12, "vague"), ("35", 35, "at_least"), ("10", 10, "range")],
@@ -493,11 +545,13 @@ def test_number_forms_and_qualifiers_reach_the_count(quote, value, qualifier):
     assert (inc.killed.value, inc.killed.quantity.qualifier) == (value, qualifier)
 
 
+@pytest.mark.A7
 def test_numbers_that_are_not_casualties_never_become_incidents():
     text = "استمر الهجوم 48 ساعة على بعد 17 كيلومترا من مدينة تدمر ودمرت دبابتين."
     assert run(text, ("LOC", "مدينة تدمر"), ("ORG", "الهجوم")) == []
 
 
+@pytest.mark.A2
 def test_unreadable_figure_is_dropped_and_noted():
     text = "سقط قتلى وجرحى في القصف، وقتل 4 عناصر."
     [inc] = run(text, ("KILLED", "قتلى وجرحى"), ("KILLED", "4"))
@@ -506,6 +560,7 @@ def test_unreadable_figure_is_dropped_and_noted():
     assert run("سقط قتلى وجرحى في القصف.", ("KILLED", "قتلى وجرحى")) == []
 
 
+@pytest.mark.A2
 def test_typo_verb_still_gives_the_models_figure():
     # «من قبل 4 عناصر» where «قتل» was meant: the model carries the typo, assembly follows it.
     [inc] = run("من قبل 4 عناصر من قوات النظام في ديرالزور.", ("KILLED", "4"), ("ORG", "قوات النظام"), ("LOC", "ديرالزور"))
@@ -515,6 +570,7 @@ def test_typo_verb_still_gives_the_models_figure():
 # -- confidence, errors, contract ------------------------------------------------------------
 
 
+@pytest.mark.A14
 def test_confidence_formula():
     text = "أفاد المرصد بمقتل 5 عناصر من قوات النظام برصاص قناص داعش في درعا يوم السبت."
     full = run(text, ("ORG", "المرصد"), ("KILLED", "5", 1, 0.9), ("ORG", "قوات النظام"), ("ORG", "داعش"),
@@ -526,6 +582,7 @@ def test_confidence_formula():
     assert vague.killed.value is None and vague.confidence == pytest.approx(0.5 * 0.8)
 
 
+@pytest.mark.A2
 def test_bad_entities_are_reported():
     norm = normalize("قتل 5 عناصر.")
     with pytest.raises(HasilaError, match="outside"):
@@ -539,6 +596,7 @@ def _schema():
     return json.loads(ref.read_text(encoding="utf-8"))
 
 
+@pytest.mark.A13
 def test_records_validate_against_the_schema():
     text = "أفاد المرصد بمقتل 5 عناصر من قوات النظام و3 من عناصر التنظيم بينهم قيادي في بادية حمص السبت."
     incs = run(text, ("ORG", "المرصد"), ("KILLED", "5"), ("ORG", "قوات النظام"), ("KILLED", "3"), ("ORG", "التنظيم"),
@@ -618,17 +676,20 @@ def test_random_entities_never_crash_and_offsets_are_original(article):
 # ---------------------------------------------------------------- rules 3b, 5b, 9, 9b, 17–19, persons
 
 
+@pytest.mark.A8
 def test_persons_noun_is_the_victim_when_nothing_names_a_side():
     incs = run("قتل 12 شخصا في انفجار بمدينة الرمال.", ("KILLED", "12"), ("LOC", "الرمال"))
     assert len(incs) == 1 and txt(incs[0].victim) == "شخصا"
 
 
+@pytest.mark.A7
 def test_persons_victim_does_not_split_an_event():
     incs = run("قتل 5 أشخاص وأصيب 3 جنود في هجوم على بلدة النخيل.",
                ("KILLED", "5"), ("WOUNDED", "3"), ("LOC", "النخيل"))
     assert len(incs) == 1 and val(incs[0].killed) == 5 and val(incs[0].wounded) == 3
 
 
+@pytest.mark.A3b
 def test_cumulative_over_months_and_statistics_make_no_incident():
     assert run("قتل المسلحون 750 شخصا خلال 3 أشهر من المعارك في مدينة الواحة.",
                ("KILLED", "750"), ("LOC", "الواحة")) == []
@@ -637,6 +698,7 @@ def test_cumulative_over_months_and_statistics_make_no_incident():
     assert run("وقتل مئات الجنود منذ أن تولى الرئيس الحكم في 2013.", ("KILLED", "مئات")) == []
 
 
+@pytest.mark.A17
 def test_accidents_and_disasters_make_no_incident_but_attacks_do():
     assert run("لقي 12 شخصا حتفهم في حادث غرق مركب في نهر الوادي.", ("KILLED", "12"), ("LOC", "نهر الوادي")) == []
     assert run("قتل 4 أشخاص في انهيار مبنى بمدينة السهل.", ("KILLED", "4"), ("LOC", "السهل")) == []
@@ -644,12 +706,14 @@ def test_accidents_and_disasters_make_no_incident_but_attacks_do():
     assert len(incs) == 1
 
 
+@pytest.mark.A18
 def test_bodies_found_make_no_incident():
     assert run("وعثرت الشرطة على جثتي شرطيين في بلدة الزيتون.", ("KILLED", "شرطيين"), ("ORG", "الشرطة"),
                ("LOC", "الزيتون")) == []
     assert run("وتم انتشال 11 جثة من النهر.", ("KILLED", "11")) == []
 
 
+@pytest.mark.A19
 def test_early_toll_is_superseded_not_an_incident():
     text = "قتل 15 شخصا على الأقل في هجوم انتحاري على سوق بلدة الريحان. وكانت الحصيلة الأولى أشارت إلى سقوط تسعة قتلى."
     incs = run(text, ("KILLED", "15"), ("KILLED", "تسعة"), ("LOC", "الريحان"))
@@ -657,6 +721,7 @@ def test_early_toll_is_superseded_not_an_incident():
     assert [c["text"] for c in incs[0].extra["superseded"]] == ["تسعة"]
 
 
+@pytest.mark.A5b
 def test_named_list_counts_the_people_named():
     text = "ونتج عن الهجوم استشهاد العريف سالم فهد الحربي، والجندي أول ماجد علي، والجندي خالد سعد في مركز الوادي."
     incs = run(text, ("KILLED", "العريف"), ("PER", "سالم فهد الحربي"), ("KILLED", "والجندي أول"),
@@ -666,18 +731,21 @@ def test_named_list_counts_the_people_named():
     assert [c["text"] for c in incs[0].extra["parts"]] == ["والجندي أول", "والجندي"]
 
 
+@pytest.mark.A5b
 def test_unnamed_lone_casualties_are_not_a_named_list():
     incs = run("قتل جندي في إدلب، وقتل مدني في حلب.", ("KILLED", "جندي"), ("LOC", "إدلب"),
                ("KILLED", "مدني"), ("LOC", "حلب"))
     assert [val(i.killed) for i in incs] == [1, 1]
 
 
+@pytest.mark.A9
 def test_location_never_the_place_that_only_encloses_the_one_before():
     text = "أفاد مصدر أن سيارة مفخخة استهدفت مركزا في قضاء البعيد شمال غرب العاصمة. وأسفر الانفجار عن مقتل 33 مسلحا."
     incs = run(text, ("LOC", "البعيد"), ("LOC", "العاصمة"), ("KILLED", "33"))
     assert txt(incs[0].location) == "البعيد"
 
 
+@pytest.mark.A9b
 def test_two_towns_take_the_place_that_covers_both():
     text = "قتل 3 مدنيين في قصف على بلدتي الفوعة وكفريا في محافظة إدلب."
     incs = run(text, ("KILLED", "3"), ("LOC", "الفوعة"), ("LOC", "كفريا"), ("LOC", "إدلب"))
@@ -686,6 +754,7 @@ def test_two_towns_take_the_place_that_covers_both():
     assert txt(incs[0].location) == "الفوعة"
 
 
+@pytest.mark.A2
 def test_doubled_dual_tagged_as_two_counts_is_one_figure():
     # The model may tag «ضابطان» and «اثنان» separately; the toll is 2 officers + 2 soldiers, not 2+2+2.
     text = "قتل ضابطان اثنان وجنديان في كمين نصبه مسلحون مجهولون قرب تدمر."
@@ -696,9 +765,10 @@ def test_doubled_dual_tagged_as_two_counts_is_one_figure():
     assert sum(v for _, v in figures) == 4
 
 
+@pytest.mark.A7d
 def test_a_toll_told_again_in_the_same_sentence_is_one_incident():
     # A run-on paragraph: the lead's figures, then a quote that repeats them. Not two sides with
-    # equal tolls (which would also split the wounded off, rule 7c).
+    # equal tolls (which would also split the wounded off, A7c).
     text = ("قتل 12 شخصا وأصيب العشرات في قصف على حي سكني في إدلب أمس، وقال مسؤول محلي: «سقطت القذيفة "
             "على سوق شعبي، ما أدى إلى مقتل 12 شخصا بينهم امرأة، وإصابة عشرات آخرين».")
     incs = run(text, ("KILLED", "12"), ("WOUNDED", "العشرات"), ("KILLED", "12", 2), ("WOUNDED", "عشرات", 2),
@@ -713,8 +783,9 @@ def test_a_toll_told_again_in_the_same_sentence_is_one_incident():
     assert [val(i.killed) for i in incs] == [2, 2]
 
 
+@pytest.mark.A2
 def test_number_and_multiplier_tagged_apart_are_one_figure():
-    from hasila.infer.assembly import _join_doubled_duals
+    from hasila.infer.assembly.figures import _join_doubled_duals
 
     text = normalize("قتل نحو 3 آلاف مدني وأصيب 12 ألف آخرون وقتل 5 وأصيب ألف في المدينة.").text
     ents = place(normalize(text), ("KILLED", "3"), ("KILLED", "آلاف"), ("WOUNDED", "12"), ("WOUNDED", "ألف"),
@@ -724,6 +795,7 @@ def test_number_and_multiplier_tagged_apart_are_one_figure():
     assert joined == [("KILLED", "3 آلاف"), ("WOUNDED", "12 ألف"), ("KILLED", "5"), ("WOUNDED", "ألف")]
 
 
+@pytest.mark.A3b
 def test_tolls_of_hundreds_are_statistics_not_incidents():
     # Rule 3b: the largest single incidents in the gold splits are ~100 dead; 500 or more is a
     # monthly toll or a war's dead.
@@ -732,6 +804,7 @@ def test_tolls_of_hundreds_are_statistics_not_incidents():
     assert [(val(i.killed), val(i.wounded)) for i in incs] == [(12, None)]
 
 
+@pytest.mark.A2
 def test_two_after_a_non_dual_is_left_alone():
     # «اثنان» after a plain number is not a doubling: nothing is joined.
     text = "قتل 5 اثنان منهم من الأطفال في قصف على حلب."
@@ -757,8 +830,9 @@ def test_words_in_equals_splitting_the_window():
         assert [(w.start, w.end) for w in words_in(text, folded, a, b)] == want
 
 
+@pytest.mark.A7c
 def test_wounded_of_no_side_is_its_own_incident_when_the_dead_are_split_by_side():
-    # Guideline rule 23: the 7 wounded belong to neither side's dead.
+    # G23: the 7 wounded belong to neither side's dead.
     text = "قتل 12 من عناصر الأمن و3 من المسلحين وأصيب 7 آخرون في هجوم على حاجز في مدينة الرمادي."
     incs = run(text, ("KILLED", "12"), ("ORG", "عناصر الأمن"), ("KILLED", "3"), ("WOUNDED", "7"),
                ("LOC", "الرمادي"))
@@ -769,12 +843,14 @@ def test_wounded_of_no_side_is_its_own_incident_when_the_dead_are_split_by_side(
     assert wounded.victim is None
 
 
+@pytest.mark.A7c
 def test_wounded_stay_with_the_dead_when_the_dead_are_one_side():
     text = "قتل 12 من عناصر الأمن وأصيب 7 آخرون في هجوم على حاجز في مدينة الرمادي."
     incs = run(text, ("KILLED", "12"), ("ORG", "عناصر الأمن"), ("WOUNDED", "7"), ("LOC", "الرمادي"))
     assert [(i.killed.value, i.wounded.value) for i in incs] == [(12, 7)]
 
 
+@pytest.mark.A20
 def test_the_toll_of_an_attack_referred_to_is_no_incident():
     text = ("فككت قوات الأمن خلية إرهابية كانت تعتزم تنفيذ هجمات في أعقاب هجوم مسلح على منتجع سياحي "
             "قتل فيه 38 سائحا.")
@@ -783,6 +859,8 @@ def test_the_toll_of_an_attack_referred_to_is_no_incident():
     assert run(text, ("KILLED", "نحو 30")) == []
 
 
+@pytest.mark.A20
+@pytest.mark.A15
 def test_a_dated_reference_is_left_to_the_date_rules():
     # The attack of last Tuesday is news (four days before the article): an incident.
     text = "قدم الرئيس تعازيه على خلفية الاعتداء الذي أوقع الثلاثاء 32 قتيلا في مدينة سروج."
@@ -790,6 +868,7 @@ def test_a_dated_reference_is_left_to_the_date_rules():
     assert [i.killed.value for i in incs] == [32]
 
 
+@pytest.mark.A12
 @pytest.mark.parametrize(
     "text, specs, perpetrator",
     [
@@ -805,14 +884,18 @@ def test_perpetrators_named_by_verbs_and_attacker_nouns(text, specs, perpetrator
     assert inc.perpetrator is not None and inc.perpetrator.text == perpetrator
 
 
+@pytest.mark.A6
+@pytest.mark.A7
 def test_wounded_told_with_a_rising_toll_join_it():
     text = "ارتفعت حصيلة التفجير في مدينة الرمادي أمس إلى 15 قتيلا على الأقل، فيما أصيب نحو 30 شخصا بجروح."
     incs = run(text, ("LOC", "الرمادي"), ("DATE", "أمس"), ("KILLED", "15"), ("WOUNDED", "نحو 30"))
     assert [(i.killed.value, i.wounded.value) for i in incs] == [(15, 30)]
 
 
+@pytest.mark.A6
+@pytest.mark.A7d
 def test_an_update_keeps_the_repeats_of_its_sentence():
-    # Rule 7d gives the update's incident a repeat (the toll told again in a quote); rule 6 then
+    # A7d gives the update's incident a repeat (the toll told again in a quote); A6 then
     # merges that incident into the earlier one: the repeat must not be lost on the way.
     text = ("قتل 5 أشخاص في تفجير في سوق بغداد أمس. ثم ارتفعت الحصيلة إلى 9 قتلى، وقال مسؤول: «ارتفعت "
             "الحصيلة إلى 9 قتلى».")
@@ -821,6 +904,7 @@ def test_an_update_keeps_the_repeats_of_its_sentence():
     assert len(incs[0].extra.get("repeats", [])) == 1
 
 
+@pytest.mark.A7b
 def test_a_large_toll_quoted_again_with_a_district_is_one_incident_at_its_first_telling():
     # made-up: the lead names the province, the quote a district of it; 14 is no coincidence
     text = ("قتل 14 جنديا في غارة على حاجز للجيش في ولاية لوغار أمس. "
@@ -832,19 +916,22 @@ def test_a_large_toll_quoted_again_with_a_district_is_one_incident_at_its_first_
     assert txt(inc.location) == "ولاية لوغار"
 
 
+@pytest.mark.A7b
 def test_small_equal_tolls_in_different_places_stay_two_incidents():
     text = "قتل 3 مدنيين في قصف على مدينة حلب. وفي مدينة إدلب قتل 3 مدنيين في غارة."
     incs = run(text, ("KILLED", "3"), ("LOC", "مدينة حلب"), ("LOC", "مدينة إدلب"), ("KILLED", "3", 2))
     assert [txt(i.location) for i in incs] == ["مدينة حلب", "مدينة إدلب"]
 
 
+@pytest.mark.A7c
 def test_wounded_stay_with_their_dead_when_the_event_continues_in_a_later_sentence():
-    # rule 7c splits off side-less wounded only where the dead are split by side in their own sentence
+    # A7c splits off side-less wounded only where the dead are split by side in their own sentence
     text = "قتل 18 مدنيا وأصيب 26 آخرون في قصف على ناحية هبهب. وقتل 21 مسلحا آخرين في الاشتباكات."
     incs = run(text, ("KILLED", "18"), ("WOUNDED", "26"), ("LOC", "ناحية هبهب"), ("KILLED", "21"))
     assert [(val(i.killed), val(i.wounded)) for i in incs] == [(18, 26), (21, None)]
 
 
+@pytest.mark.A21
 @pytest.mark.parametrize("text, specs", [
     ("أصيب سبعة أشخاص في الهجوم. وأوضح الطبيب أن أحد الجرحى خضع للجراحة.", [("WOUNDED", "سبعة"), ("WOUNDED", "أحد")]),
     ("أصيب 25 شخصا في الانفجار. وأضاف المصدر أن عشرة مصابين خرجوا من المستشفى.", [("WOUNDED", "25"), ("WOUNDED", "عشرة")]),
@@ -855,12 +942,14 @@ def test_the_state_of_casualties_already_told_is_no_incident(text, specs):
     assert [(val(i.killed), val(i.wounded)) for i in run(text, *specs)] == [(None, 25 if "25" in text else 7)]
 
 
+@pytest.mark.A21
 def test_a_vague_toll_of_the_wounded_is_still_a_toll():
     text = "سقطت قذائف على البلدتين ما تسبب بمقتل شخص والعديد من الجرحى."
     [inc] = run(text, ("KILLED", "شخص"), ("WOUNDED", "العديد"))
     assert inc.wounded is not None and inc.wounded.quantity.qualifier == "vague"
 
 
+@pytest.mark.A20
 @pytest.mark.parametrize("text, specs", [
     # made-up: an earlier attack recalled, «back then»
     ("قتل 5 مسلحين في عملية أمنية أمس. وكان أحدهم قد قاد هجوما على العاصمة في 2014. وقتل حينها 14 شرطيا.",
@@ -872,6 +961,7 @@ def test_the_toll_of_an_earlier_event_recalled_is_no_incident(text, specs):
     assert [val(i.killed) for i in run(text, *specs)] == [5]
 
 
+@pytest.mark.A3b
 def test_a_statistics_table_and_its_others_are_cumulative():
     text = ("وقالت البعثة إن 600 شخص قتلوا خلال شهر يوليو فيما أصيب 492 آخرون. "
             "وكانت محافظة بغداد الأكثر تضررا حيث سجلت سقوط 335 قتيلا و756 جريحا تلتها محافظة ديالى ب 170 قتيلا و284 جريحا.")
@@ -880,6 +970,7 @@ def test_a_statistics_table_and_its_others_are_cumulative():
     assert run(text, *specs) == []
 
 
+@pytest.mark.A22
 def test_a_toll_of_several_attacks_is_no_incident_but_its_attacks_are():
     text = ("قتل 30 شخصا على الأقل في سلسلة تفجيرات استهدفت مناطق مختلفة أمس. "
             "وقتل 8 أشخاص وأصيب 16 عندما انفجرت سيارة ملغومة في بلدة مندلي.")
@@ -887,12 +978,14 @@ def test_a_toll_of_several_attacks_is_no_incident_but_its_attacks_are():
     assert [(val(i.killed), val(i.wounded)) for i in incs] == [(8, 16)]
 
 
+@pytest.mark.A22
 def test_one_attack_named_among_several_keeps_its_toll():
     text = "شهدت البلاد عدة هجمات دامية من بينها الهجوم الذي أوقع الثلاثاء 32 قتيلا في سوروتش."
     [inc] = run(text, ("KILLED", "32"), ("LOC", "سوروتش"), ("DATE", "الثلاثاء"))
     assert val(inc.killed) == 32
 
 
+@pytest.mark.A9c
 def test_a_country_gives_way_to_the_town_named_for_the_attack_later():
     text = ("لقي 20 شخصا حتفهم في شمال الكاميرون في تفجيرين انتحاريين. "
             "ووقع التفجيران في سوق مكتظ في مدينة مروة عاصمة المنطقة.")
@@ -900,12 +993,14 @@ def test_a_country_gives_way_to_the_town_named_for_the_attack_later():
     assert txt(inc.location) == "مدينة مروة"
 
 
+@pytest.mark.A9c
 def test_a_town_is_not_replaced_by_a_place_named_later():
     text = "قتل 5 أشخاص في قصف على بلدة سراقب. ووقع القصف قرب مدينة إدلب."
     [inc] = run(text, ("KILLED", "5"), ("LOC", "بلدة سراقب"), ("LOC", "مدينة إدلب"))
     assert txt(inc.location) == "بلدة سراقب"
 
 
+@pytest.mark.A11
 def test_a_source_is_inherited_only_from_earlier_in_its_paragraph():
     text = ("قتل 5 أشخاص في قصف على بلدة سراقب أمس.\n"
             "وأفاد المرصد السوري بأن الطائرات قصفت مدينة إدلب.")
@@ -916,6 +1011,7 @@ def test_a_source_is_inherited_only_from_earlier_in_its_paragraph():
     assert txt(inc.source) == "المرصد السوري" and "source" in inc.extra["inherited"]
 
 
+@pytest.mark.A10
 def test_an_inherited_date_is_the_first_of_a_near_sentence():
     text = ("شن الطيران غارات على ريف إدلب يوم السبت، حسبما أفاد المرصد اليوم الإثنين. "
             "وقتل 5 مدنيين في القصف.")
@@ -926,6 +1022,7 @@ def test_an_inherited_date_is_the_first_of_a_near_sentence():
     assert inc.date is None
 
 
+@pytest.mark.A8
 def test_soldiers_are_their_own_victim_members_take_the_attacked_side():
     text = "قتل 14 جنديا أفغانيا في غارة على حاجز للجيش في ولاية لوغار."
     [inc] = run(text, ("KILLED", "14"), ("ORG", "للجيش"), ("LOC", "ولاية لوغار"))
@@ -939,41 +1036,58 @@ def test_soldiers_are_their_own_victim_members_take_the_attacked_side():
     assert txt(inc.victim) == "ضابطان اثنان"
 
 
+@pytest.mark.A22
 def test_a_toll_of_several_attacks_told_alone_is_the_incident():
-    # guideline rule 2: with no attack told on its own, the total is coded, once
+    # G2: with no attack told on its own, the total is coded, once
     text = "قتل 30 شخصا على الأقل في سلسلة تفجيرات استهدفت مناطق مختلفة من بغداد أمس."
     [inc] = run(text, ("KILLED", "30"), ("LOC", "بغداد"))
     assert val(inc.killed) == 30
 
 
-# Regressions found in review (made-up sentences).
-def test_review_regressions_of_this_releases_rules():
-    # rule 22: the total's own «آخرون» is no attack of its own
+# Regressions found in review (made-up sentences), one test each.
+@pytest.mark.A22
+def test_the_own_others_of_a_toll_of_several_attacks_are_no_attack_of_their_own():
     incs = run("أدت سلسلة تفجيرات في بغداد إلى مقتل 32 شخصا. وأصيب 50 آخرون في الهجمات.",
                ("LOC", "بغداد"), ("KILLED", "32"), ("WOUNDED", "50"))
     assert [(val(i.killed), val(i.wounded)) for i in incs] == [(32, 50)]
-    # rule 7b: equal large tolls of an attack said to be another stay two
+
+
+@pytest.mark.A7b
+def test_equal_large_tolls_of_an_attack_said_to_be_another_stay_two():
     incs = run("قتل 12 شخصا في تفجير بمدينة بغداد. وفي هجوم منفصل، قتل 12 شخصا في مدينة البصرة.",
                ("KILLED", "12"), ("LOC", "بمدينة بغداد"), ("KILLED", "12", 2), ("LOC", "مدينة البصرة"))
     assert len(incs) == 2
-    # rule 9c: another attack's place is not this one's
+
+
+@pytest.mark.A9c
+def test_another_attacks_place_is_not_this_ones():
     incs = run("قتل 5 جنود في العراق. وفي هجوم آخر قتل 3 مدنيين في التفجير الذي وقع في مدينة الموصل.",
                ("KILLED", "5"), ("LOC", "العراق"), ("KILLED", "3"), ("LOC", "مدينة الموصل"))
     assert txt(incs[0].location) == "العراق"
-    # rule 21: a toll told anew with the state of its wounded
+
+
+@pytest.mark.A21
+def test_a_toll_told_anew_with_the_state_of_its_wounded_is_a_toll():
     [inc] = run("أسفر الهجوم على بلدة تكريت عن 5 جرحى في حالة خطرة.", ("LOC", "بلدة تكريت"), ("WOUNDED", "5"))
     assert val(inc.wounded) == 5
-    # rule 20: «حينها» mid-sentence is the time of the attack just told
+
+
+@pytest.mark.A20
+def test_back_then_mid_sentence_is_the_time_of_the_attack_just_told():
     [inc] = run("هاجم مسلحون حاجزا في مدينة الموصل وقتل حينها 4 جنود.", ("LOC", "مدينة الموصل"), ("KILLED", "4"))
     assert val(inc.killed) == 4
-    # perpetrators: the target of an attributed attack is not its attacker
+
+
+@pytest.mark.A12
+def test_the_target_of_an_attributed_attack_is_not_its_attacker():
     [inc] = run("قتل 3 جنود بعدما نسب الهجوم على قوات الأمن إلى تنظيم داعش.", ("KILLED", "3"),
                 ("ORG", "قوات الأمن"), ("ORG", "تنظيم داعش"))
     assert txt(inc.perpetrator) == "تنظيم داعش"
 
 
+@pytest.mark.A3c
 def test_a_weeks_toll_broken_down_by_place_is_its_attacks():
-    # guideline rules 2 and 31: a campaign's toll with no breakdown is cumulative; broken down by
+    # G2 and G31: a campaign's toll with no breakdown is cumulative; broken down by
     # place, the parts are the incidents
     text = ("قتل 35 من عناصر قوات النظام خلال الأسبوع الماضي في هجمات متفرقة لتنظيم داعش، "
             "27 منهم في ريف حمص الشرقي و8 في ريف دير الزور.")

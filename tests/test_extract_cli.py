@@ -322,14 +322,14 @@ def test_usage_errors_exit_2(model_dir, tmp_path, capsys, monkeypatch):
 def test_a_failing_document_does_not_stop_the_batch(model_dir, tmp_path, monkeypatch, validator):
     import hasila.infer.pipeline as pipeline
 
-    real = pipeline.assemble_incidents
+    real = pipeline.assemble
 
-    def flaky(norm, entities, date):
+    def flaky(norm, entities, date, **options):
         if "ثمانية" in norm.text:
             raise RuntimeError("boom")
-        return real(norm, entities, date)
+        return real(norm, entities, date, **options)
 
-    monkeypatch.setattr(pipeline, "assemble_incidents", flaky)
+    monkeypatch.setattr(pipeline, "assemble", flaky)
     jsonl = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": REPORT}, {"id": "b", "text": SHORT},
                                                 {"id": "c", "text": REPORT}])
     out = tmp_path / "o.jsonl"
@@ -377,6 +377,45 @@ def test_python_api(model_dir, validator):
     check_all(records, {"0": SHORT, "x": REPORT}, validator)
     with pytest.raises(TypeError):
         extract(SHORT, model=model_dir)
+
+
+def test_explain_adds_provenance_and_nothing_else(model_dir, bad_inputs, tmp_path, validator):
+    """--explain: each ok record gets ``provenance`` (valid per the schema); the rest of the record
+    is the same bytes as without it, with worker processes too."""
+    folder, jsonl = bad_inputs
+    plain, explained, parallel = tmp_path / "plain.jsonl", tmp_path / "explained.jsonl", tmp_path / "parallel.jsonl"
+    assert run([folder, jsonl, "-o", plain, "--model", model_dir, "-q"]) == 0
+    assert run([folder, jsonl, "-o", explained, "--model", model_dir, "-q", "--explain"]) == 0
+    assert run([folder, jsonl, "-o", parallel, "--model", model_dir, "-q", "--explain", "--workers", 2]) == 0
+    assert explained.read_bytes() == parallel.read_bytes()
+    from hasila.infer.records import dumps
+
+    for a, b in zip(read_records(plain), read_records(explained)):
+        validator.validate(b)
+        assert ("provenance" in b) == (b["status"] == "ok")
+        b.pop("provenance", None)
+        assert dumps(a) == dumps(b)
+
+
+def test_rules_are_disabled_by_id_and_wrong_ids_are_usage_errors(model_dir, bad_inputs, tmp_path, capsys):
+    folder, _ = bad_inputs
+    out = tmp_path / "out.jsonl"
+    assert run([folder, "-o", out, "--model", model_dir, "-q", "--disable-rules", "A7b,A3"]) == 0
+    assert run([folder, "-o", out, "--model", model_dir, "-q", "--disable-rules", "A7"]) == 2
+    assert "A7 cannot be disabled" in capsys.readouterr().err
+    assert run([folder, "-o", tmp_path / "out.csv", "--model", model_dir, "-q", "--explain"]) == 2
+
+
+def test_python_api_explain_and_disable(model_dir, validator):
+    from hasila.infer.pipeline import extract
+    from hasila.infer.types import HasilaError
+
+    [rec] = extract([REPORT], model=model_dir, device="cpu", explain=True, disable={"A7b"})
+    validator.validate(rec)
+    assert isinstance(rec["provenance"], list)
+    assert "provenance" not in extract([REPORT], model=model_dir, device="cpu")[0]
+    with pytest.raises(HasilaError, match="cannot be disabled"):
+        extract([REPORT], model=model_dir, device="cpu", disable={"A8"})
 
 
 # -- atomic output and resume ------------------------------------------------------------------

@@ -8,14 +8,19 @@ that the parser reads them back.
 from __future__ import annotations
 
 import random
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hasila.infer.quantity import QuantityError, find_quantities, parse_number, parse_quantity
+from hasila.infer.quantity import QuantityError, parse_number, parse_quantity
 from hasila.infer.tokenize import split_words
 from hasila.infer.types import HasilaError, Quantity
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from quantity_scan import find_quantities  # noqa: E402  (benchmarks and tests only)
 
 PROPERTY = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
