@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to check the results")
     p.add_argument("--errors", metavar="FILE", help="also write the documents that failed, as CSV (doc_id, error_type, message)")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="article date for inputs that carry none (resolves «أمس», «السبت», ...)")
+    p.add_argument("--file-dates", action="store_true",
+                   help="per-file article dates for .txt inputs: FOLDER/dates.csv (rows file,date) or a date in the file "
+                        "name (2015-08-10, 20150810, 2015_08_10); --date for files with neither")
+    p.add_argument("--dates", metavar="FILE", help="a file,date CSV of article dates for .txt inputs (implies --file-dates)")
     p.add_argument("--model", metavar="PATH", help="model folder or hub id (default: $HASILA_MODEL, else the shipped models/hasila-ner)")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:N (default: auto)")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
@@ -68,6 +72,8 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
     problems = [f"input {a!r} does not exist" for a in missing_inputs(args.inputs)]
     if args.inputs.count("-") > 1:
         problems.append("standard input (-) can be given only once")
+    if args.dates and not os.path.isfile(args.dates):
+        problems.append(f"--dates {args.dates!r} is not a file")
     if args.resume and not args.output:
         problems.append("--resume needs -o FILE (the output of the interrupted run)")
     if args.batch_size is not None and args.batch_size < 1:
@@ -164,7 +170,7 @@ def _run(args: argparse.Namespace, date: dt.date | None) -> int:
         print(f"hasila-extract: resuming after {done} documents", file=sys.stderr)
 
     reader = InputReader(max_chars=args.max_chars, min_arabic_share=args.min_arabic_share, default_date=date,
-                         defer_text_checks=workers > 0)
+                         defer_text_checks=workers > 0, file_dates=args.file_dates, sidecar=args.dates)
     pairs = extractor.extract_pairs(writer.skip_done(reader.read(args.inputs)))
     bar = None
     if sys.stderr.isatty() and not args.quiet:
