@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from .actor_types import canonical_actor, event_type
-from .geocode import Place, context_countries, geocode, gazetteer
+from .geocode import Place, context_countries, country_place, geocode, gazetteer
 
 __all__ = ["ArticleEvent", "Event", "article_events", "cluster_events", "build_events"]
 
@@ -153,6 +153,8 @@ def article_events(record: dict[str, Any]) -> list[ArticleEvent]:
 
 
 def _place_of(incs: list[dict[str, Any]], context: Sequence[str]) -> tuple[Place | None, str | None]:
+    """The most specific place of the event's location chain that geocodes; else the article's
+    main country (precision 3); else none."""
     for inc in incs:
         chain = [inc["location"]] if inc.get("location") else []
         chain += [c for c in inc.get("location_context") or [] if c not in chain]
@@ -160,7 +162,8 @@ def _place_of(incs: list[dict[str, Any]], context: Sequence[str]) -> tuple[Place
             place = geocode(span["text"], context)
             if place is not None:
                 return place, span["text"]
-    return None, (incs[0]["location"]["text"] if incs and incs[0].get("location") else None)
+    text = incs[0]["location"]["text"] if incs and incs[0].get("location") else None
+    return (country_place(context[0]) if context else None), text
 
 
 def _one_event(record: dict[str, Any], group: int, idx: list[int], context: Sequence[str]) -> ArticleEvent:

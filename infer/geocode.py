@@ -33,7 +33,7 @@ from typing import Any, Iterable, Sequence
 
 from .normalize import fold_letters
 
-__all__ = ["Place", "Gazetteer", "gazetteer", "geocode", "context_countries", "ATTRIBUTION"]
+__all__ = ["Place", "Gazetteer", "gazetteer", "geocode", "locate", "country_place", "context_countries", "ATTRIBUTION"]
 
 _MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
 _NON_WORD = re.compile(r"[^\w\s]")
@@ -43,6 +43,11 @@ _ADMIN1_WORDS = {"محافظه", "ولايه", "اقليم", "مقاطعه", "م
 _AREA_WORDS = {"ريف", "باديه", "اطراف", "محيط", "ضواحي", "قرب", "بالقرب", "جوار", "شمال", "جنوب", "شرق", "غرب",
                "شمالي", "جنوبي", "شرقي", "غربي", "وسط", "مشارف", "بين", "طريق", "اوتستراد", "سهل", "جبل", "جبال"}
 _TOWN_WORDS = {"مدينه", "بلده", "قريه", "حي", "مخيم", "ناحيه", "مركز", "منطقه", "العاصمه", "عاصمه", "مدينتي", "بلدتي"}
+# Facilities and streets: the name after them is looked up, never the word itself («معسكر» is no Mascara).
+_FACILITY_WORDS = {"معسكر", "فندق", "جزيره", "شارع", "سوق", "برج", "مبني", "مسجد", "جامع", "كنيسه", "مستشفي", "مدرسه",
+                   "مطار", "قاعده", "حاجز", "نقطه", "كليه", "اكاديميه", "مقر", "دوار", "ساحه", "مصيف", "منتجع", "حديقه",
+                   "جسر", "ميناء", "مصنع", "محطه", "سجن", "ثكنه", "مديريه", "محكمه", "مستديره", "الحي", "رقم", "واحد",
+                   "ام", "ابو", "بيت", "عين", "نور", "اللواء", "لواء"}
 _DISTRICT_WORDS = {"قضاء", "مديريه", "منطقه", "مركز"}
 _DROP = {"في", "على", "من", "الى", "الي", "عند", "داخل", "قريه", "ال"}
 _DIRECTIONS = {"الشمالي", "الجنوبي", "الشرقي", "الغربي", "الشماليه", "الجنوبيه", "الشرقيه", "الغربيه", "الاوسط",
@@ -181,7 +186,7 @@ def _place(entry: dict[str, Any], precision: int, matched: str, gaz: Gazetteer) 
 # A bare name is the town before the unit named after it («حلب» the city; «محافظة حلب» the province).
 _KIND_ORDER = ("country", "town", "admin3", "admin2", "admin1")
 _KIND_ORDER_ADMIN1 = ("country", "admin1", "admin2", "admin3", "town")
-_DESCRIPTORS = _ADMIN1_WORDS | _AREA_WORDS | _TOWN_WORDS | _DISTRICT_WORDS | _DROP
+_DESCRIPTORS = _ADMIN1_WORDS | _AREA_WORDS | _TOWN_WORDS | _DISTRICT_WORDS | _DROP | _FACILITY_WORDS
 
 
 def _choose(cands: list[dict[str, Any]], want_admin1: bool, context: Sequence[str]) -> dict[str, Any]:
@@ -228,12 +233,33 @@ def geocode(phrase: str, context: Sequence[str] = ()) -> Place | None:
         want_admin1 = True
     if any(w in _AREA_WORDS for w in before) or after in _DIRECTIONS or any(w in _DIRECTIONS for w in words[j:j + 2]):
         precision = 2
+    if context and not any(e["cc"] in context for e in cands) and all(e["kind"] == "town" for e in cands):
+        # The article's places are elsewhere: a namesake abroad («صيدا» in Daraa is not Sidon) is no answer.
+        return None
     entry = _choose(cands, want_admin1, list(context))
     if want_admin1 and entry["kind"] == "town":
         # «محافظة X» with X a town: the province is the town's admin1, precision 3.
         p = _place(entry, 3, key, gaz)
         return Place(p.country, p.iso, p.iso3, p.admin1, None, None, p.admin1, None, None, 3, key, "admin1")
     return _place(entry, precision, key, gaz)
+
+
+def country_place(cc: str) -> Place | None:
+    """A country as a place (geo_precision 3): where an event is known only by its article's country."""
+    c = gazetteer().countries.get(cc)
+    if c is None:
+        return None
+    return Place(c["name"], c["iso"], c["iso3"], None, None, None, c["name"], None, None, 3, "", "country")
+
+
+def locate(phrases: Sequence[str], context: Sequence[str] = ()) -> Place | None:
+    """The first of ``phrases`` (most specific first) that geocodes; else the article's main
+    country (``context[0]``) at country precision; else None."""
+    for phrase in phrases:
+        place = geocode(phrase, context)
+        if place is not None:
+            return place
+    return country_place(context[0]) if context else None
 
 
 def context_countries(phrases: Iterable[str]) -> list[str]:
