@@ -201,8 +201,10 @@ def types(args) -> int:
     from hasila.infer.actor_types import canonical_actor, event_type
 
     first = [json.loads(l) for l in (GOLD / "types.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
+    second_path = GOLD / "types_second.jsonl"
     second = {(g["doc_id"], g["incident"]): g for g in
-              (json.loads(l) for l in (GOLD / "types_second.jsonl").read_text(encoding="utf-8").splitlines() if l.strip())}
+              (json.loads(l) for l in (second_path.read_text(encoding="utf-8").splitlines() if second_path.exists() else [])
+               if l.strip())}
     by_doc = {d.doc_id: d for d in _docs()}
     fields = ("perpetrator_type", "victim_type", "event_type", "sub_event_type")
     ok, n = Counter(), Counter()
@@ -211,7 +213,10 @@ def types(args) -> int:
         doc = by_doc[g["doc_id"]]
         inc = doc.incidents[g["incident"]]
         span_text = lambda s: doc.text[s.start:s.end] if s is not None else None  # noqa: E731
-        cc = g.get("country")
+        from hasila.infer.geocode import context_countries
+
+        ctx = context_countries([doc.text[x.start:x.end] for x in doc.spans if x.label == "LOC"])
+        cc = ctx[0] if ctx else None
         perp = canonical_actor(span_text(inc.perpetrator), cc)
         vic = canonical_actor(span_text(inc.victim), cc)
         et, sub = event_type(span_text(inc.evidence), vic.inter if vic else 0, perp.inter if perp else 0)

@@ -58,6 +58,7 @@ class ArticleEvent:
     date_from_article: bool
     place: Place | None
     location_text: str | None
+    location_key: str | None  # the location as written, folded, clitics and place words off
     perpetrator: str | None
     perpetrator_raw: str | None
     perpetrator_inter: int
@@ -166,6 +167,24 @@ def _place_of(incs: list[dict[str, Any]], context: Sequence[str]) -> tuple[Place
     return (country_place(context[0]) if context else None), text
 
 
+def location_key(text: str | None) -> str | None:
+    """A place name as written, comparable across articles: folded letters, proclitics and «ال»
+    off, words that say what kind of place it is dropped («مدينة», «بلدة», «ريف»)."""
+    if not text:
+        return None
+    from .geocode import _DESCRIPTORS, fold
+
+    words = []
+    for w in fold(text).split():
+        for p in ("وبال", "وال", "فال", "بال", "لل", "ال", "و", "ب", "ل", "ف"):
+            if w.startswith(p) and len(w) - len(p) >= 3:
+                w = w[len(p):]
+                break
+        if w not in _DESCRIPTORS and "ال" + w not in _DESCRIPTORS:
+            words.append(w)
+    return " ".join(words) or None
+
+
 def _one_event(record: dict[str, Any], group: int, idx: list[int], context: Sequence[str]) -> ArticleEvent:
     incs = [record["incidents"][k] for k in idx]
     place, loc_text = _place_of(incs, context)
@@ -244,7 +263,7 @@ def _one_event(record: dict[str, Any], group: int, idx: list[int], context: Sequ
     return ArticleEvent(
         doc_id=record["doc_id"], group=group, incidents=idx, outlet=record.get("source"), url=record.get("url"),
         article_date=record.get("date"), date=date, date_precision=prec, date_from_article=from_article,
-        place=place, location_text=loc_text,
+        place=place, location_text=loc_text, location_key=location_key(loc_text),
         perpetrator=perp_actor.name if perp_actor else None, perpetrator_raw=perp,
         perpetrator_inter=perp_actor.inter if perp_actor else 0,
         victims=[(v.name, v.inter) for v in victims if v],
@@ -281,6 +300,13 @@ def compatible(a: ArticleEvent, b: ArticleEvent, window_days: int = 3) -> bool:
         if not (hi <= 2 * lo or hi - lo <= 5):
             return False
     pa, pb = a.place, b.place
+    if (pa is None or pa.kind == "country") and (pb is None or pb.kind == "country"):
+        # Neither place is in the gazetteer: the same name as written («سروج» and «بسروج») still joins,
+        # within one country where both are known.
+        if pa is not None and pb is not None and pa.country != pb.country:
+            return False
+        if a.location_key and a.location_key == b.location_key:
+            return True
     if pa is None or pb is None:
         return (pa is None and pb is None and ka is not None and ka == kb and da is not None and da == db
                 and a.perpetrator is not None and a.perpetrator == b.perpetrator)
