@@ -176,6 +176,8 @@ def location_key(text: str | None) -> str | None:
 
     words = []
     for w in fold(text).split():
+        if w in _DESCRIPTORS:
+            continue
         for p in ("وبال", "وال", "فال", "بال", "لل", "ال", "و", "ب", "ل", "ف"):
             if w.startswith(p) and len(w) - len(p) >= 3:
                 w = w[len(p):]
