@@ -107,7 +107,7 @@ def clusters(args) -> int:
     cluster_of = {(d, k): n for n, c in enumerate(gold["clusters"]) for d, k in c["members"]}
     universe = [(d, k) for d in sorted(docs) for k in range(len(docs[d].incidents))]
     records = {r["doc_id"]: r for r in _records() if r["doc_id"] in docs}
-    events = build_events(records.values(), window_days=args.window)
+    events = build_events(records.values(), window_days=args.window, share=args.share)
     event_of = {}
     for e in events:
         for m in e.members:
@@ -137,7 +137,7 @@ def clusters(args) -> int:
            "gold_incidents_in_clusters": len(cluster_of), "gold_incidents_matched_to_predicted": len(pred),
            "gold_pairs": gold_pairs, "predicted_pairs": pred_pairs, "true_pairs": tp,
            "precision": round(tp / pred_pairs, 3) if pred_pairs else None,
-           "recall": round(tp / gold_pairs, 3) if gold_pairs else None, "window_days": args.window}
+           "recall": round(tp / gold_pairs, 3) if gold_pairs else None, "window_days": args.window, "share": args.share}
     print(json.dumps(out, indent=1))
     if args.show:
         for a, b in fps[:60]:
@@ -251,6 +251,7 @@ def main(argv=None) -> int:
     sub.add_parser("extract")
     c = sub.add_parser("clusters")
     c.add_argument("--window", type=int, default=3)
+    c.add_argument("--share", type=float, default=0.3)
     c.add_argument("--show", action="store_true")
     g = sub.add_parser("geocodes")
     g.add_argument("--show", action="store_true")
