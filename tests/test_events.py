@@ -333,7 +333,14 @@ def test_bad_sidecar_names_file_and_line(tmp_path):
 def test_places_missing_from_the_gazetteer_join_by_name_as_written():
     a = _simple("a", "انفجار في بلدة سروج أسفر عن مقتل 27 شخصا.", "بلدة سروج", 27, "2015-07-20")
     b = _simple("b", "ارتفعت حصيلة تفجير بسروج إلى 32 قتيلا.", "بسروج", 32, "2015-07-21")
-    c = _simple("c", "انفجار في بلدة كوباني أسفر عن مقتل 27 شخصا.", "كوباني", 27, "2015-07-20")
+    c = _simple("c", "انفجار في بلدة كوباني أسفر عن مقتل 25 شخصا.", "كوباني", 25, "2015-07-20")
     assert geocode("سروج") is None  # not in the gazetteer: the test relies on it
     docs = sorted(sorted(e.doc_ids) for e in build_events([a, b, c]))
     assert docs == [["a", "b"], ["c"]]
+
+
+def test_a_distinctive_toll_joins_reports_whose_place_is_unknown_or_spelt_otherwise():
+    a = _simple("a", "انفجار في بلدة سروج أسفر عن مقتل 32 شخصا.", "بلدة سروج", 32, "2015-07-20")
+    b = _simple("b", "قتل 32 شخصا في هجوم على مدينة سوروتش.", "سوروتش", 32, "2015-07-22")
+    c = _simple("c", "قتل 32 شخصا في هجوم على مدينة سوروتش.", "سوروتش", 32, "2015-08-05")  # two weeks later
+    assert sorted(sorted(e.doc_ids) for e in build_events([a, b, c])) == [["a", "b"], ["c"]]
