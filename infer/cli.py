@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "Windows-1256 with a warning in the record; damaged UTF-8 gets an error record)")
     p.add_argument("--strict", action="store_true",
                    help=f"exit with status {EXIT_STRICT} when any document got an error record (the outputs are still written)")
+    p.add_argument("--file-dates", action="store_true",
+                   help="per-file article dates for .txt inputs: FOLDER/dates.csv (rows file,date) or a date in the file "
+                        "name (2015-08-10, 20150810, 2015_08_10); --date for files with neither")
+    p.add_argument("--dates", metavar="FILE", help="a file,date CSV of article dates for .txt inputs (implies --file-dates)")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:N (default: auto)")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
                    help="load the weights in this type (default: float32; CUDA runs under bf16/fp16 autocast)")
@@ -103,6 +107,8 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
     problems = [f"input {a!r} does not exist" for a in missing_inputs(args.inputs)]
     if args.inputs.count("-") > 1:
         problems.append("standard input (-) can be given only once")
+    if args.dates and not os.path.isfile(args.dates):
+        problems.append(f"--dates {args.dates!r} is not a file")
     if args.resume and not args.output:
         problems.append("--resume needs -o FILE (the output of the interrupted run)")
     if args.batch_size is not None and args.batch_size < 1:
@@ -258,7 +264,8 @@ def _extract(args: argparse.Namespace, date: dt.date | None, fmt: str, outputs: 
         print(f"hasila-extract: resuming after {done} documents", file=sys.stderr)
 
     reader = InputReader(max_chars=args.max_chars, min_arabic_share=args.min_arabic_share, default_date=date,
-                         defer_text_checks=workers > 0, encoding=args.encoding)
+                         defer_text_checks=workers > 0, encoding=args.encoding, file_dates=args.file_dates,
+                         sidecar=args.dates)
     pairs = extractor.extract_pairs(writer.skip_done(reader.read(args.inputs)))
     bar = None
     if sys.stderr.isatty() and not args.quiet:

@@ -205,11 +205,20 @@ class InputReader:
 
     def __init__(self, *, max_chars: int = DEFAULT_MAX_CHARS, min_arabic_share: float = DEFAULT_MIN_ARABIC_SHARE,
                  default_date: dt.date | None = None, stdin: BinaryIO | None = None,
-                 defer_text_checks: bool = False, encoding: str = "auto") -> None:
+                 defer_text_checks: bool = False, encoding: str = "auto", file_dates: bool = False,
+                 sidecar: str | None = None) -> None:
         if encoding not in ENCODINGS:
             raise ValueError(f"encoding {encoding!r}: one of {', '.join(ENCODINGS)}")
         self.encoding = encoding
         self.max_chars = max_chars
+        # Per-file dates (.txt inputs): a ``file,date`` sidecar (``sidecar``, else FOLDER/dates.csv),
+        # then a date in the file name (infer/filedates.py); ``default_date`` for files with neither.
+        self.file_dates = file_dates or sidecar is not None
+        self._sidecar: dict[str, dt.date] = {}
+        if sidecar is not None:
+            from hasila.infer.filedates import read_sidecar
+
+            self._sidecar = read_sidecar(sidecar)
         # The length/Arabic checks read every character: with worker processes they run there
         # (the pipeline applies them), keeping the reading process free. Same error records.
         self.defer_text_checks = defer_text_checks
@@ -223,6 +232,10 @@ class InputReader:
             if arg == "-":
                 yield from self._read_stdin()
             elif os.path.isdir(arg):
+                if self.file_dates and os.path.isfile(os.path.join(arg, "dates.csv")):
+                    from hasila.infer.filedates import read_sidecar
+
+                    self._sidecar = {**read_sidecar(os.path.join(arg, "dates.csv")), **self._sidecar}
                 for path in sorted_txt_files(arg):
                     yield self._text_doc(path, self._read_text_file(path))
             elif arg.lower().endswith(JSONL_SUFFIXES):
@@ -295,7 +308,7 @@ class InputReader:
             text, error, warning = decode_bytes(data, path, self.encoding)
         if error is not None:
             return self._finish(InputDoc(path, error=error, where=path))
-        return self._finish(InputDoc(path, text=text, date=self.default_date, where=path,
+        return self._finish(InputDoc(path, text=text, date=self._file_date(path), where=path,
                                      warnings=(warning,) if warning else ()))
 
     def _jsonl_text_docs(self, path: str, text: str, warning: InputError | None) -> Iterator[InputDoc]:
@@ -303,6 +316,14 @@ class InputReader:
         for lineno, line in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
             if line.strip():
                 yield self._jsonl_line(line, f"{path}:{lineno}", warning)
+
+    def _file_date(self, path: str) -> dt.date | None:
+        if not self.file_dates or path == "-":
+            return self.default_date
+        from hasila.infer.filedates import date_from_name
+
+        return (self._sidecar.get(path) or self._sidecar.get(os.path.normpath(path))
+                or self._sidecar.get(os.path.basename(path)) or date_from_name(os.path.basename(path)) or self.default_date)
 
     def _jsonl_docs(self, path: str, lines: Iterable[bytes]) -> Iterator[InputDoc]:
         for lineno, raw in enumerate(lines, start=1):

@@ -255,3 +255,83 @@ class HtmlFormat:
 
     def restore(self, state: dict[str, Any]) -> None:
         self.counts.update(state)
+
+
+# ---------------------------------------------------------------------------------------------
+# The events page (``hasila-events --html``): incidents grouped by event, filters by country and
+# confidence (a few lines of inline script; the page still loads nothing from outside).
+
+_EVENTS_CSS = """
+.filters { display:flex; gap:18px; align-items:center; flex-wrap:wrap; font-size:15px; margin-top:6px; }
+.event { background:#fff; border:1px solid var(--line); border-radius:8px; margin:0 0 18px; padding:10px 16px; }
+.event h2 { font-size:17px; margin:0 0 4px; }
+.event .facts { color:var(--muted); font-size:14px; }
+.event .facts b { color:var(--ink); }
+.ev-text { font-size:15px; background:#fbf7e9; border-radius:4px; padding:2px 6px; }
+"""
+
+
+def _event_rows(event: Any, records: dict[str, dict[str, Any]]) -> str:
+    rows = []
+    for m in event.members:
+        rec = records.get(m.doc_id, {})
+        for k in m.incidents:
+            inc = rec.get("incidents", [])[k] if k < len(rec.get("incidents", [])) else None
+            if inc is None:
+                continue
+            rows.append(
+                "<tr>"
+                f'<td><bdi dir="ltr">{_e(m.doc_id)}</bdi><br><span class="q">{_e(m.outlet)}</span></td>'
+                f'<td class="num">{_count_cell(inc.get("killed"))}</td>'
+                f'<td class="num">{_count_cell(inc.get("wounded"))}</td>'
+                f"<td>{_span_cell(inc.get('perpetrator'))}</td><td>{_span_cell(inc.get('victim'))}</td>"
+                f"<td>{_span_cell(inc.get('location'))}</td><td>{_date_cell(inc.get('date'))}</td>"
+                f"<td>{_span_cell(inc.get('source'))}</td>"
+                f'<td class="num">{float(inc.get("confidence", 0.0)):.2f}</td>'
+                f'<td><span class="ev-text">{_e(" ".join(inc["evidence"]["text"].split())[:220])}</span></td>'
+                "</tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("المقال", "قتلى", "جرحى", "الفاعل", "الضحايا", "المكان", "التاريخ",
+                                             "المصدر", "الثقة", "الدليل"))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def events_page(events: Sequence[Any], records: Sequence[dict[str, Any]], title: str = "حصيلة — الأحداث") -> str:
+    """One section per event (across articles) with its reports' incidents; a country menu and a
+    minimum-confidence slider hide the events that do not pass (``data-country``, ``data-conf``)."""
+    by_id = {r["doc_id"]: r for r in records}
+    countries = sorted({(e.lead().place.country if e.lead().place else "") for e in events})
+    options = '<option value="*">كل البلدان · all</option>' + "".join(
+        f'<option value="{_e(c)}">{_e(c or "غير معروف · unknown")}</option>' for c in countries)
+    parts = []
+    for e in events:
+        lead = e.lead()
+        low, best, high = e.figures()
+        place = lead.place
+        country = place.country if place else ""
+        where = " / ".join(x for x in (place.country, place.admin1, place.location) if x) if place else (lead.location_text or "—")
+        conf = max(m.confidence for m in e.members)
+        figures = "—" if low is None else (f"{low}" if low == high else f"{low}–{high} (best {best})")
+        parts.append(
+            f'<section class="event" data-country="{_e(country)}" data-conf="{conf:.4f}">'
+            f'<h2><bdi dir="ltr">{_e(e.id)}</bdi> · {_e(lead.event_type or "?")} / {_e(lead.sub_event_type or "?")}</h2>'
+            f'<p class="facts" dir="ltr">killed <b>{_e(figures)}</b> · {_e(where)} (precision '
+            f'{_e(place.geo_precision if place else "—")}) · {_e(lead.date or "—")} ({_e(lead.date_precision or "")})'
+            f' · {_e(lead.perpetrator or "?")} → {_e(", ".join(dict.fromkeys(v[0] for v in lead.victims)) or "?")}'
+            f' · articles: {len(e.doc_ids)} · confidence {conf:.2f}</p>'
+            f"{_event_rows(e, by_id)}</section>\n")
+    script = (
+        "<script>(function(){var c=document.getElementById('fc'),s=document.getElementById('fs'),"
+        "o=document.getElementById('fo'),n=document.getElementById('fn');function f(){var k=0,v=parseFloat(s.value);"
+        "o.textContent=v.toFixed(2);document.querySelectorAll('section.event').forEach(function(e){"
+        "var ok=(c.value==='*'||e.dataset.country===c.value)&&parseFloat(e.dataset.conf)>=v;"
+        "e.style.display=ok?'':'none';if(ok)k++;});n.textContent=k;}c.onchange=f;s.oninput=f;f();})();</script>")
+    return (
+        '<!DOCTYPE html>\n<html lang="ar" dir="rtl">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(title)}</title>\n<style>{_CSS}{_EVENTS_CSS}</style>\n</head>\n<body>\n"
+        f'<header><h1>{_e(title)}</h1><div class="filters">'
+        f'<label>البلد · country <select id="fc">{options}</select></label>'
+        '<label>أدنى ثقة · min confidence <input id="fs" type="range" min="0" max="1" step="0.05" value="0">'
+        ' <output id="fo">0.00</output></label>'
+        f'<span>الأحداث المعروضة · events shown: <b id="fn">{len(events)}</b> / {len(events)}</span></div></header>\n'
+        f"<main>\n{''.join(parts)}</main>\n{script}\n</body>\n</html>\n")
