@@ -94,13 +94,17 @@ class Extractor:
     def __init__(self, model: TokenClassifier | str | None = None, *, device: str | None = "auto",
                  batch_size: int = DEFAULT_BATCH_SIZE, dtype: Any = None, chunk_size: int | None = None,
                  workers: int = 0, heads: bool | StructureHeads | None = True,
-                 head_fields: dict[str, float] | None = None) -> None:
+                 head_fields: dict[str, float] | None = None, runtime: str | None = "auto") -> None:
         if isinstance(model, TokenClassifier):
             self.classifier = model
             model_dir = getattr(model, "path", None)
         else:
+            from hasila.infer.onnx_runtime import load_classifier
+
             model_dir = find_model(model)
-            self.classifier = TokenClassifier.load(model_dir, device=device, dtype=dtype, batch_size=batch_size)
+            # runtime: auto (int8 ONNX on CPU, PyTorch on CUDA), torch, onnx or int8 (infer/onnx_runtime.py)
+            self.classifier = load_classifier(model_dir, runtime=runtime, device=device, dtype=dtype,
+                                              batch_size=batch_size)
         # The structure heads beside the tagger (infer/heads.py): loaded by default when the model
         # folder has them; heads=False runs the rules alone (and skips the hidden states).
         if heads is True:
@@ -380,17 +384,18 @@ def _finish_many(jobs: Sequence[tuple[InputDoc, Any]]) -> list[dict[str, Any]]:
 
 
 @lru_cache(maxsize=2)
-def _cached_extractor(model: str | None, device: str | None, batch_size: int) -> Extractor:
-    return Extractor(model, device=device, batch_size=batch_size)
+def _cached_extractor(model: str | None, device: str | None, batch_size: int, runtime: str | None = "auto") -> Extractor:
+    return Extractor(model, device=device, batch_size=batch_size, runtime=runtime)
 
 
 def extract(texts_or_docs: Iterable[str | dict | InputDoc], model: str | TokenClassifier | None = None, *,
             device: str | None = "auto", batch_size: int = DEFAULT_BATCH_SIZE,
-            date: dt.date | str | None = None) -> list[dict[str, Any]]:
+            date: dt.date | str | None = None, runtime: str | None = "auto") -> list[dict[str, Any]]:
     """Records for texts (ids "0", "1", ...), JSONL-like dicts or InputDocs, in order.
 
     ``model``: a checkpoint folder, hub id or loaded TokenClassifier (default: $HASILA_MODEL,
-    then the shipped model); ``date``: the article date for inputs that carry none.
+    then the shipped model); ``date``: the article date for inputs that carry none; ``runtime``:
+    ``auto`` (int8 ONNX Runtime on CPU, PyTorch on CUDA), ``torch``, ``onnx`` or ``int8``.
     Loaded models are cached, so calling this repeatedly is cheap.
     """
     if isinstance(texts_or_docs, str):
@@ -400,6 +405,6 @@ def extract(texts_or_docs: Iterable[str | dict | InputDoc], model: str | TokenCl
     if isinstance(model, TokenClassifier):
         extractor = Extractor(model, batch_size=batch_size)
     else:
-        extractor = _cached_extractor(str(model) if model is not None else None, device, batch_size)
+        extractor = _cached_extractor(str(model) if model is not None else None, device, batch_size, runtime)
     docs = InputReader(default_date=date).docs_from_objects(texts_or_docs)
     return list(extractor.extract(docs))
