@@ -11,7 +11,7 @@ Both sides read the same articles with the same model and end with incidents:
   over the normalized texts (one call with ``batch_size``, windows via ``stride``), its
   character spans turned into entities and passed to the same assembly.
 
-The hasila side runs the model on ``--runtime`` (auto: int8 ONNX Runtime on CPU, see
+The hasila side runs the model on ``--runtime`` (auto: fp32 ONNX Runtime on CPU, see
 infer/onnx_runtime.py); the naive side always on PyTorch fp32, in a process of its own, so that
 each side's peak memory (RSS, from the kernel's high-water mark) is its own.
 
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--int8", action="store_true",
                    help="experiment: hasila side with int8 linear layers (see quantize_linear_int8; naive stays fp32)")
     p.add_argument("--runtime", choices=("auto", "torch", "onnx", "int8"), default="auto",
-                   help="hasila side's model runtime (default: what hasila-extract uses: int8 ONNX on CPU)")
+                   help="hasila side's model runtime (default: what hasila-extract uses: fp32 ONNX on CPU)")
     p.add_argument("--no-naive", action="store_true", help="skip the transformers pipeline baseline")
     p.add_argument("--model-only", type=int, default=0, metavar="N",
                    help="also time the model alone (windows, forward passes, word scores) on N articles encoded beforehand")

@@ -46,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="load the weights in this type (default: float32; CUDA runs under bf16/fp16 autocast)")
     p.add_argument("--runtime", choices=("auto", "torch", "onnx", "int8"), default="auto",
                    help="what runs the model: torch (PyTorch), onnx (ONNX Runtime fp32, same logits within 1e-4) or "
-                        "int8 (ONNX Runtime, int8 weights; passes the parity gates on the gold splits). auto: int8 on "
-                        "CPU when onnxruntime is installed, torch on CUDA. ONNX graphs are built on first use into "
+                        "int8 (ONNX Runtime, int8 weights: faster, but it does not pass the parity gates yet). auto: "
+                        "onnx on CPU when onnxruntime is installed, torch on CUDA. ONNX graphs are built on first use into "
                         "$HASILA_CACHE/onnx (default ~/.cache/hasila/onnx)")
     p.add_argument("--batch-size", type=int, metavar="N",
                    help="model windows per batch (default: 16 on CPU, 512 on CUDA, the fastest measured on each)")

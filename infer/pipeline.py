@@ -102,7 +102,7 @@ class Extractor:
             from hasila.infer.onnx_runtime import load_classifier
 
             model_dir = find_model(model)
-            # runtime: auto (int8 ONNX on CPU, PyTorch on CUDA), torch, onnx or int8 (infer/onnx_runtime.py)
+            # runtime: auto (fp32 ONNX Runtime on CPU, PyTorch on CUDA), torch, onnx or int8 (infer/onnx_runtime.py)
             self.classifier = load_classifier(model_dir, runtime=runtime, device=device, dtype=dtype,
                                               batch_size=batch_size)
         # The structure heads beside the tagger (infer/heads.py): loaded by default when the model
@@ -395,7 +395,7 @@ def extract(texts_or_docs: Iterable[str | dict | InputDoc], model: str | TokenCl
 
     ``model``: a checkpoint folder, hub id or loaded TokenClassifier (default: $HASILA_MODEL,
     then the shipped model); ``date``: the article date for inputs that carry none; ``runtime``:
-    ``auto`` (int8 ONNX Runtime on CPU, PyTorch on CUDA), ``torch``, ``onnx`` or ``int8``.
+    ``auto`` (fp32 ONNX Runtime on CPU, PyTorch on CUDA), ``torch``, ``onnx`` or ``int8``.
     Loaded models are cached, so calling this repeatedly is cheap.
     """
     if isinstance(texts_or_docs, str):

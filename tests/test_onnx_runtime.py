@@ -92,7 +92,7 @@ def test_a_damaged_cached_graph_is_a_clear_error(tiny_path, tmp_path, monkeypatc
 
 
 def test_runtime_choice_and_its_errors(tiny_path, monkeypatch):
-    assert resolve_runtime("auto", "cpu") == "int8"
+    assert resolve_runtime("auto", "cpu") == "onnx"  # int8 only once it passes the gates
     assert resolve_runtime("auto", "cuda") == "torch"
     assert resolve_runtime("torch", "cpu") == "torch"
     with pytest.raises(ModelError, match="CPU only"):
