@@ -11,6 +11,10 @@ Both sides read the same articles with the same model and end with incidents:
   over the normalized texts (one call with ``batch_size``, windows via ``stride``), its
   character spans turned into entities and passed to the same assembly.
 
+The hasila side runs the model on ``--runtime`` (auto: fp32 ONNX Runtime on CPU, see
+infer/onnx_runtime.py); the naive side always on PyTorch fp32, in a process of its own, so that
+each side's peak memory (RSS, from the kernel's high-water mark) is its own.
+
 Reported: articles/s and sub-word tokens/s (tokens counted once, outside the timing), then a
 cProfile of one hasila pass summarized by stage, and the top functions (without workers), or
 where the main process spent its time (with workers). ``--naive-n`` times the naive side on
@@ -27,6 +31,7 @@ import itertools
 import json
 import platform
 import pstats
+import resource
 import sys
 import time
 from pathlib import Path
@@ -135,6 +140,35 @@ def quantize_linear_int8(model) -> None:
         quantize_dynamic(encoder, spec, inplace=True)
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far (MiB; Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def naive_side(model_path: str, device: str, articles: list[dict], batch_size: int, stride: int, repeats: int,
+               threads: int | None) -> dict:
+    """The naive side in a fresh process (spawned): its time, incidents and peak RSS."""
+    import torch
+    from hasila.infer.model import TokenClassifier
+    from transformers import pipeline
+
+    if threads:
+        torch.set_num_threads(threads)
+    plain = TokenClassifier.load(model_path, device=device)
+    nlp = pipeline("token-classification", model=plain.model, tokenizer=plain.tokenizer, device=torch.device(device))
+    run_naive(nlp, articles[: min(8, len(articles))], batch_size, stride)  # warm-up
+    best, inc = float("inf"), 0
+    for _ in range(repeats):
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        inc = run_naive(nlp, articles, batch_size, stride)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t0)
+    return {"seconds": best, "incidents": inc, "peak_rss_mib": peak_rss_mib()}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", help="model folder (default: $HASILA_MODEL, else models/hasila-ner)")
@@ -147,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top", type=int, default=20, help="functions to list from the profile")
     p.add_argument("--int8", action="store_true",
                    help="experiment: hasila side with int8 linear layers (see quantize_linear_int8; naive stays fp32)")
+    p.add_argument("--runtime", choices=("auto", "torch", "onnx", "int8"), default="auto",
+                   help="hasila side's model runtime (default: what hasila-extract uses: fp32 ONNX on CPU)")
     p.add_argument("--no-naive", action="store_true", help="skip the transformers pipeline baseline")
     p.add_argument("--model-only", type=int, default=0, metavar="N",
                    help="also time the model alone (windows, forward passes, word scores) on N articles encoded beforehand")
@@ -158,14 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     import torch
-    from hasila.infer.model import TokenClassifier, find_model
+    from hasila.infer.model import find_model
+    from hasila.infer.onnx_runtime import load_classifier
     from hasila.infer.pipeline import Extractor, default_workers
-    from transformers import pipeline
 
     if args.threads:
         torch.set_num_threads(args.threads)
     model_path = find_model(args.model)
-    clf = TokenClassifier.load(model_path, device=args.device, batch_size=args.batch_size, dtype=args.dtype)
+    clf = load_classifier(model_path, runtime="torch" if args.int8 else args.runtime, device=args.device,
+                          batch_size=args.batch_size, dtype=args.dtype)
     if args.int8:
         quantize_linear_int8(clf.model)
     workers = default_workers(clf.device) if args.workers is None else args.workers
@@ -179,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     if device.startswith("cuda"):
         print(f"GPU {torch.cuda.get_device_name(device)}")
     print(f"{len(articles)} articles, {chars:,} characters, {tokens:,} sub-word tokens; batch size {args.batch_size}, "
-          f"{workers} worker processes, weights {args.dtype or 'float32'}")
+          f"{workers} worker processes, weights {args.dtype or 'float32'}, runtime {clf.runtime}")
+    print(f"load average {' '.join(f'{x:.2f}' for x in __import__('os').getloadavg())} (1, 5, 15 min) at start")
 
     def timed(fn):
         best, result = float("inf"), None
@@ -198,13 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter() - t0
     extractor.timings = dict.fromkeys(extractor.timings, 0.0)
     t_h, inc_h = timed(lambda: run_hasila(extractor, articles))
+    rss_h = peak_rss_mib()
     figures = {"device": device, "articles": len(articles), "tokens": tokens, "batch_size": args.batch_size,
-               "int8": args.int8, "window": clf.window, "stride": clf.stride, "workers": workers,
+               "int8": args.int8, "runtime": clf.runtime, "window": clf.window, "stride": clf.stride, "workers": workers,
                "dtype": args.dtype or "float32", "warm_up_seconds": t_start,
                "hasila": {"seconds": t_h, "articles_per_s": len(articles) / t_h, "tokens_per_s": tokens / t_h,
-                          "incidents": inc_h}}
+                          "incidents": inc_h, "peak_rss_mib": rss_h}}
     print(f"\nhasila-extract path : {t_h:8.3f} s  {len(articles) / t_h:9.1f} articles/s  {tokens / t_h:11.0f} tokens/s  "
-          f"({inc_h} incidents)")
+          f"({inc_h} incidents)  peak RSS {rss_h:.0f} MiB")
 
     if workers:
         share = {k: round(v / (t_h * args.repeats), 3) for k, v in extractor.timings.items()}
@@ -223,21 +262,26 @@ def main(argv: list[str] | None = None) -> int:
               f"({len(some)} articles encoded beforehand: the ceiling the model sets)")
 
     if not args.no_naive:
-        plain = clf if not (args.int8 or args.dtype) else TokenClassifier.load(model_path, device=args.device)
-        nlp = pipeline("token-classification", model=plain.model, tokenizer=plain.tokenizer,
-                       device=torch.device(device))
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         stride = min(128, clf.window // 4)
         naive_articles = articles[: args.naive_n] if args.naive_n else articles
         naive_tokens = count_tokens(clf, naive_articles) if args.naive_n else tokens
-        run_naive(nlp, naive_articles[: min(8, len(naive_articles))], args.batch_size, stride)  # warm-up
-        t_n, inc_n = timed(lambda: run_naive(nlp, naive_articles, args.batch_size, stride))
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+            naive = child.submit(naive_side, model_path, device, naive_articles, args.batch_size, stride, args.repeats,
+                                 args.threads).result()
+        t_n, inc_n = naive["seconds"], naive["incidents"]
         n_n = len(naive_articles)
         figures["naive"] = {"seconds": t_n, "articles": n_n, "articles_per_s": n_n / t_n,
-                            "tokens_per_s": naive_tokens / t_n, "incidents": inc_n, "stride": stride}
+                            "tokens_per_s": naive_tokens / t_n, "incidents": inc_n, "stride": stride,
+                            "peak_rss_mib": naive["peak_rss_mib"]}
         speedup = (len(articles) / t_h) / (n_n / t_n)
         figures["speedup"] = speedup
         print(f"naive pipeline      : {t_n:8.3f} s  {n_n / t_n:9.1f} articles/s  {naive_tokens / t_n:11.0f} tokens/s  "
-              f"({inc_n} incidents, {n_n} articles)   speed-up x{speedup:.2f}")
+              f"({inc_n} incidents, {n_n} articles)  peak RSS {naive['peak_rss_mib']:.0f} MiB   speed-up x{speedup:.2f}")
+        print(f"load average {' '.join(f'{x:.2f}' for x in __import__('os').getloadavg())} (1, 5, 15 min) at the end")
+        figures["load_average_end"] = __import__("os").getloadavg()
 
     if workers:  # the profile of the main process would show only waiting
         if args.json:

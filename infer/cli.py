@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:N (default: auto)")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
                    help="load the weights in this type (default: float32; CUDA runs under bf16/fp16 autocast)")
+    p.add_argument("--runtime", choices=("auto", "torch", "onnx", "int8"), default="auto",
+                   help="what runs the model: torch (PyTorch), onnx (ONNX Runtime fp32, same logits within 1e-4) or "
+                        "int8 (ONNX Runtime, int8 weights: faster, but it does not pass the parity gates yet). auto: "
+                        "onnx on CPU when onnxruntime is installed, torch on CUDA. ONNX graphs are built on first use into "
+                        "$HASILA_CACHE/onnx (default ~/.cache/hasila/onnx)")
     p.add_argument("--batch-size", type=int, metavar="N",
                    help="model windows per batch (default: 16 on CPU, 512 on CUDA, the fastest measured on each)")
     p.add_argument("--stride", type=int, metavar="N",
@@ -223,7 +228,8 @@ def _run(args: argparse.Namespace, date: dt.date | None) -> int:
 
 def _extract(args: argparse.Namespace, date: dt.date | None, fmt: str, outputs: list, progress_path, progress) -> int:
     # Heavy imports only once the command line is known to be good.
-    from hasila.infer.model import TokenClassifier, find_model, resolve_device
+    from hasila.infer.model import find_model, resolve_device
+    from hasila.infer.onnx_runtime import load_classifier
     from hasila.infer.pipeline import Extractor, default_batch_size, default_chunk_size, default_workers
     from hasila.infer.writers import BatchWriter, WriteError
 
@@ -236,8 +242,8 @@ def _extract(args: argparse.Namespace, date: dt.date | None, fmt: str, outputs: 
 
         torch.set_num_threads(args.threads)
 
-    classifier = TokenClassifier.load(find_model(args.model, allow_download=args.allow_download), device=args.device,
-                                      dtype=args.dtype, batch_size=batch_size, stride=args.stride)
+    classifier = load_classifier(find_model(args.model, allow_download=args.allow_download), runtime=args.runtime,
+                                 device=args.device, dtype=args.dtype, batch_size=batch_size, stride=args.stride)
     chunk_size = default_chunk_size(batch_size)
     workers = default_workers(classifier.device) if args.workers is None else args.workers
     extractor = Extractor(classifier, batch_size=batch_size, chunk_size=chunk_size, workers=workers,
@@ -248,6 +254,7 @@ def _extract(args: argparse.Namespace, date: dt.date | None, fmt: str, outputs: 
         "outputs": [str(o.path) for o in outputs if o.path is not None],
         "date": date.isoformat() if date else None, "max_chars": args.max_chars,
         "min_arabic_share": args.min_arabic_share, "dtype": args.dtype, "encoding": args.encoding,
+        "runtime": classifier.runtime,
         "batch_size": batch_size, "chunk_size": chunk_size, "window": classifier.window, "stride": classifier.stride,
     }
     if args.explain:

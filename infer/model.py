@@ -126,6 +126,8 @@ def most_central_window(n_tokens: int, size: int, starts: Sequence[int]) -> np.n
 class TokenClassifier:
     """A Hugging Face token-classification model + fast tokenizer, predicting per word."""
 
+    runtime = "torch"  # what runs the forward passes (infer/onnx_runtime.py has the others)
+
     def __init__(self, model: Any, tokenizer: Any, *, info: ModelInfo, device: str,
                  autocast_dtype: Any = None, max_length: int | None = None,
                  stride: int | None = None, batch_size: int = 16) -> None:

@@ -95,13 +95,18 @@ class Extractor:
     def __init__(self, model: TokenClassifier | str | None = None, *, device: str | None = "auto",
                  batch_size: int = DEFAULT_BATCH_SIZE, dtype: Any = None, chunk_size: int | None = None,
                  workers: int = 0, explain: bool = False, disable: Collection[str] | None = None,
-                 heads: bool | StructureHeads | None = True, head_fields: dict[str, float] | None = None) -> None:
+                 heads: bool | StructureHeads | None = True, head_fields: dict[str, float] | None = None,
+                 runtime: str | None = "auto") -> None:
         if isinstance(model, TokenClassifier):
             self.classifier = model
             model_dir = getattr(model, "path", None)
         else:
+            from hasila.infer.onnx_runtime import load_classifier
+
             model_dir = find_model(model)
-            self.classifier = TokenClassifier.load(model_dir, device=device, dtype=dtype, batch_size=batch_size)
+            # runtime: auto (fp32 ONNX Runtime on CPU, PyTorch on CUDA), torch, onnx or int8 (infer/onnx_runtime.py)
+            self.classifier = load_classifier(model_dir, runtime=runtime, device=device, dtype=dtype,
+                                              batch_size=batch_size)
         # The structure heads beside the tagger (infer/heads.py): loaded by default when the model
         # folder has them; heads=False runs the rules alone (and skips the hidden states).
         if heads is True:
@@ -389,13 +394,13 @@ def _finish_many(jobs: Sequence[tuple[InputDoc, Any]]) -> list[dict[str, Any]]:
 
 
 @lru_cache(maxsize=2)
-def _cached_extractor(model: str | None, device: str | None, batch_size: int) -> Extractor:
-    return Extractor(model, device=device, batch_size=batch_size)
+def _cached_extractor(model: str | None, device: str | None, batch_size: int, runtime: str | None = "auto") -> Extractor:
+    return Extractor(model, device=device, batch_size=batch_size, runtime=runtime)
 
 
 def _with_options(extractor: Extractor, explain: bool, disable: Collection[str] | None) -> Extractor:
     """The cached extractor's model with other assembly options (a shallow copy: no reload)."""
-    options = {"explain": bool(explain), "disable": check_disable(disable)}
+    options = {"explain": bool(explain), "disable": check_disable(disable), "heads": extractor.options.get("heads")}
     if options == extractor.options:
         return extractor
     other = copy.copy(extractor)
@@ -407,13 +412,14 @@ def _with_options(extractor: Extractor, explain: bool, disable: Collection[str] 
 def extract(texts_or_docs: Iterable[str | dict | InputDoc], model: str | TokenClassifier | None = None, *,
             device: str | None = "auto", batch_size: int = DEFAULT_BATCH_SIZE,
             date: dt.date | str | None = None, explain: bool = False,
-            disable: Collection[str] | None = None) -> list[dict[str, Any]]:
+            disable: Collection[str] | None = None, runtime: str | None = "auto") -> list[dict[str, Any]]:
     """Records for texts (ids "0", "1", ...), JSONL-like dicts or InputDocs, in order.
 
     ``model``: a checkpoint folder, hub id or loaded TokenClassifier (default: $HASILA_MODEL,
     then the shipped model); ``date``: the article date for inputs that carry none;
     ``explain``: add each figure's fate to the records (``provenance``); ``disable``: assembly
-    rules to turn off (``{"A7b", ...}``, ids of ``hasila.infer.assembly.DISABLEABLE``).
+    rules to turn off (``{"A7b", ...}``, ids of ``hasila.infer.assembly.DISABLEABLE``);
+    ``runtime``: ``auto`` (fp32 ONNX Runtime on CPU, PyTorch on CUDA), ``torch``, ``onnx`` or ``int8``.
     Loaded models are cached, so calling this repeatedly is cheap.
     """
     if isinstance(texts_or_docs, str):
@@ -423,7 +429,7 @@ def extract(texts_or_docs: Iterable[str | dict | InputDoc], model: str | TokenCl
     if isinstance(model, TokenClassifier):
         extractor = Extractor(model, batch_size=batch_size, explain=explain, disable=disable)
     else:
-        extractor = _with_options(_cached_extractor(str(model) if model is not None else None, device, batch_size),
+        extractor = _with_options(_cached_extractor(str(model) if model is not None else None, device, batch_size, runtime),
                                   explain, disable)
     docs = InputReader(default_date=date).docs_from_objects(texts_or_docs)
     return list(extractor.extract(docs))

@@ -33,3 +33,15 @@ def require_corpus(*relative: str) -> Path:
 @pytest.fixture
 def corpus_path():
     return require_corpus
+
+
+@pytest.fixture(scope="session", autouse=True)
+def derived_graphs_in_tmp(tmp_path_factory):
+    """ONNX graphs built on first use (the CPU default runtime) go to a temporary cache, never the user's."""
+    old = os.environ.get("HASILA_CACHE")
+    os.environ["HASILA_CACHE"] = str(tmp_path_factory.mktemp("hasila-cache"))
+    yield
+    if old is None:
+        os.environ.pop("HASILA_CACHE", None)
+    else:
+        os.environ["HASILA_CACHE"] = old

@@ -1,0 +1,143 @@
+"""ONNX Runtime against PyTorch fp32 on the gold splits: the export's logit gap, the int8 parity
+gates, and (``--sensitivity``) which layers int8 hurts.
+
+    HASILA_DATA=/work/shared/data python benchmarks/onnx_parity.py --split dev --split test
+    HASILA_DATA=/work/shared/data python benchmarks/onnx_parity.py --split dev --sensitivity --docs 60
+
+- logit gap: largest |logit| (and |last hidden state|) difference over the real tokens of the
+  pipeline's own padded batches, fp32 ONNX against PyTorch fp32 (the export gate: 1e-4);
+- gates (``hasila.train.runtime_parity``): entity micro F1 and incident F1 within 0.5 points of
+  PyTorch's, the same incident figures in >= 97 % of the documents;
+- sensitivity: each group of MatMul layers (by kind, then by layer) quantized *alone*, the rest
+  fp32; share of tokens whose tag changes and largest logit gap against fp32, on ``--docs``
+  documents. The groups that hurt most are the candidates for ``FP32_NODES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GROUPS_BY_KIND = {
+    "embeddings": ("EmbedLayerNormalization",),
+    "attention q/k/v": ("Attention_",),
+    "attention output": ("attention/output/dense",),
+    "feed-forward in": ("intermediate/dense",),
+    "feed-forward out": ("/output/dense/MatMul",),
+    "classifier": ("classifier",),
+}
+
+
+def _all_nodes(fused: Path) -> list[str]:
+    import onnx
+
+    return [n.name for n in onnx.load(str(fused), load_external_data=False).graph.node
+            if n.op_type in ("MatMul", "Attention", "EmbedLayerNormalization")]
+
+
+def _matches(node: str, pattern: str) -> bool:
+    # "/output/dense/MatMul" is the feed-forward's; the attention's is "attention/output/dense".
+    if pattern == "/output/dense/MatMul":
+        return pattern in node and "attention/" not in node
+    return pattern in node
+
+
+def _only(fused: Path, patterns: tuple[str, ...], out: Path) -> None:
+    """Quantize only the nodes matching ``patterns`` (per-channel dynamic int8)."""
+    import logging
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    names = [n for n in _all_nodes(fused) if any(_matches(n, p) for p in patterns)]
+    logging.getLogger().setLevel(logging.ERROR)
+    quantize_dynamic(str(fused), str(out), per_channel=True, weight_type=QuantType.QInt8, nodes_to_quantize=names,
+                     extra_options={"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT})
+
+
+def sensitivity(model: str, docs, n_docs: int) -> list[dict]:
+    import numpy as np
+
+    from hasila.infer.model import TokenClassifier
+    from hasila.infer.onnx_runtime import build, derived_path, make_session
+    from hasila.train.runtime_parity import padded_batches
+
+    clf = TokenClassifier.load(model, device="cpu")
+    build(model, "int8")  # makes the fused graph too
+    fused = derived_path(Path(model), "fused")
+    ref = make_session(fused)
+    batches = padded_batches(clf, [d.text for d in docs[:n_docs]])
+    ref_out = [ref.run(["logits"], {"input_ids": i, "attention_mask": a})[0] for i, a in batches]
+    groups = dict(GROUPS_BY_KIND)
+    groups.update({f"layer {k}": (f"layer.{k}/", f"Attention_{k}") for k in range(clf.model.config.num_hidden_layers)})
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, patterns in groups.items():
+            out = Path(tmp) / "q.onnx"
+            _only(fused, patterns, out)
+            sess = make_session(out)
+            flips = tokens = 0
+            gap = 0.0
+            for (i, a), r in zip(batches, ref_out):
+                o = sess.run(["logits"], {"input_ids": i, "attention_mask": a})[0]
+                real = a.astype(bool)
+                flips += int((o.argmax(-1) != r.argmax(-1))[real].sum())
+                tokens += int(real.sum())
+                gap = max(gap, float(np.abs(o - r)[real].max()))
+            rows.append({"group": name, "tags_changed_pct": 100 * flips / tokens, "max_abs_logit_diff": gap})
+            print(f"  int8 only {name:<20} tags changed {100 * flips / tokens:6.3f} %   max |dlogit| {gap:6.3f}", flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default=None)
+    p.add_argument("--split", action="append", help="gold split(s) (default: dev)")
+    p.add_argument("--docs", type=int, help="only the first N documents of each split")
+    p.add_argument("--sensitivity", action="store_true", help="measure each layer group's int8 damage alone")
+    p.add_argument("--variant", action="append", help="ONNX variants to gate (default: fp32 and int8)")
+    p.add_argument("--json", type=Path, help="write the figures here")
+    args = p.parse_args(argv)
+
+    from hasila.infer.model import TokenClassifier, find_model
+    from hasila.infer.onnx_runtime import FP32_NODES, OnnxTokenClassifier
+    from hasila.train.gold import gold_documents
+    from hasila.train.runtime_parity import logit_gap, padded_batches, parity_gates, run_records
+
+    model = find_model(args.model)
+    figures: dict = {"model": model, "fp32_nodes": list(FP32_NODES), "splits": {}}
+    for split in args.split or ["dev"]:
+        docs = gold_documents(split)[: args.docs]
+        print(f"{split}: {len(docs)} gold documents", flush=True)
+        if args.sensitivity:
+            figures["sensitivity"] = sensitivity(model, docs, len(docs))
+            continue
+        torch_clf = TokenClassifier.load(model, device="cpu")
+        t0 = time.perf_counter()
+        ref = run_records(torch_clf, docs)
+        row: dict = {"documents": len(docs), "torch_seconds": time.perf_counter() - t0}
+        for variant in args.variant or ["fp32", "int8"]:
+            clf = OnnxTokenClassifier.load(model, variant=variant)
+            t0 = time.perf_counter()
+            cand = run_records(clf, docs)
+            seconds = time.perf_counter() - t0
+            gap = logit_gap(torch_clf, clf, padded_batches(torch_clf, [d.text for d in docs]))
+            gates = parity_gates(docs, ref, cand).to_json()
+            row[variant] = {"seconds": seconds, "logit_gap": gap, **gates}
+            print(f"  {variant}: max |dlogit| {gap['max_abs_logit_diff']:.2e}, max |dhidden| {gap['max_abs_hidden_diff']:.2e}, "
+                  f"tags changed {100 * gap['argmax_changed']:.3f} % | entity F1 {gates['reference']['entity_f1']:.2f} -> "
+                  f"{gates['candidate']['entity_f1']:.2f}, incident F1 {gates['reference']['incident_f1']:.2f} -> "
+                  f"{gates['candidate']['incident_f1']:.2f}, same incident figures {100 * gates['same_incident_figures']:.1f} % "
+                  f"-> {'PASS' if gates['passed'] else 'FAIL'}", flush=True)
+        figures["splits"][split] = row
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
