@@ -5,6 +5,7 @@
     hasila-train run --resume --output-dir DIR        # continue a crashed run with its saved config
     hasila-train card --model DIR --metrics metrics.json
     hasila-train export --model runs/hasila-ner-cpu --out models/hasila-ner   # fp16 package to ship
+    hasila-train fix-tokenizer models/hasila-ner     # tokenizer_config.json that transformers 4.x loads
     hasila-train base ...                             # see hasila-train base --help
 
 Several GPUs: ``accelerate launch --multi_gpu --num_processes N -m hasila.train.cli run --config ...``
@@ -60,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--model", type=Path, required=True)
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--dtype", default="float16", choices=("float16", "bfloat16", "float32"))
+
+    fix = sub.add_parser("fix-tokenizer", help="rewrite MODEL_DIR/tokenizer_config.json so that transformers 4.x loads it "
+                         "(tokenizer_class PreTrainedTokenizerFast; tokenizer.json untouched)")
+    fix.add_argument("model_dir", type=Path, metavar="MODEL_DIR")
 
     sub.add_parser("base", help="build / trim / adapt the base encoder (hasila-train base --help)", add_help=False)
     sub.add_parser("heads", help="train the structure heads into a tagger's folder (hasila-train heads --help)", add_help=False)
@@ -156,6 +161,13 @@ def main(argv: list[str] | None = None) -> int:
 
             path = export_model(args.model, args.out, args.dtype)
             print(f"exported to {path} ({folder_size(path) / 2**20:.1f} MiB)")
+            return 0
+        if args.command == "fix-tokenizer":
+            from hasila.train.hf_compat import fix_tokenizer_config
+
+            res = fix_tokenizer_config(args.model_dir)
+            print(f"{res['path']}: tokenizer_class {res['before']!r} -> {res['after']!r}"
+                  + ("" if res["changed"] else " (already so; nothing written)"))
             return 0
     except (HasilaError, FileNotFoundError) as err:
         print(f"hasila-train {args.command}: {err}", file=sys.stderr)

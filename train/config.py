@@ -83,6 +83,9 @@ class TrainConfig:
     # Corpora the base encoder itself was (further) trained on, e.g. ["saudinewsnet"] after
     # domain-adaptive masked-LM training; the model card derives the model's license from it.
     base_model_data: list[str] = field(default_factory=list)
+    # The Hugging Face id the base encoder was made from, for the model card's `base_model` when
+    # base_model is a local folder (e.g. "intfloat/multilingual-e5-small" for `hasila-train base`).
+    base_model_origin: str | None = None
 
     def __post_init__(self) -> None:
         self.corpora = [_corpus_spec(c, f"corpora[{i}]") for i, c in enumerate(self.corpora)]

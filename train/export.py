@@ -3,6 +3,9 @@
 
     hasila-train export --model runs/hasila-ner-cpu --out models/hasila-ner
 
+The tokenizer config is written so that transformers 4.x loads it too
+(:func:`hasila.train.hf_compat.fix_tokenizer_config`).
+
 Nothing is half-written: the package is assembled in a temporary folder beside ``--out`` and
 swapped in with one rename.
 """
@@ -14,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from hasila.infer.types import HasilaError
+from hasila.train.hf_compat import fix_tokenizer_config
 
 # What travels with the weights (written by the trainer / hasila-evaluate).
 RECORD_FILES = ("hasila_train_config.json", "training_log.json", "dev_metrics.json", "metrics.json")
@@ -40,6 +44,7 @@ def export_model(model_dir: Path, out: Path, dtype: str = "float16") -> Path:
     try:
         model.to(torch_dtype).save_pretrained(tmp, safe_serialization=True, max_shard_size="2GB")
         tokenizer.save_pretrained(tmp)
+        fix_tokenizer_config(tmp)  # transformers 5 names a class that 4.x lacks (hasila.train.hf_compat)
         for name in RECORD_FILES:
             if (model_dir / name).is_file():
                 shutil.copy2(model_dir / name, tmp / name)

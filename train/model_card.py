@@ -17,6 +17,7 @@ from typing import Any
 
 from hasila.infer.types import HasilaError
 from hasila.train.config import CONFIG_FILENAME, atomic_write_text
+from hasila.train.hf_compat import card_model_reference, card_snippet, hub_base_model, without_local_paths
 
 # What each corpus is and under which terms it was published (see ../shared/data/README.md).
 CORPUS_INFO: dict[str, dict[str, Any]] = {
@@ -249,8 +250,11 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
     }
     if license_id == "other":
         front["license_name"] = "mixed-research-terms"
-    if base and not Path(str(base)).exists() and re.fullmatch(r"[\w.-]+/[\w.-]+", str(base)):
-        front["base_model"] = base
+    hub_base = hub_base_model(train_cfg if train_cfg is not None else {"base_model": base})
+    if hub_base:  # the encoder it comes from (trimmed and adapted ones name what they were made from)
+        front["base_model"] = hub_base
+    if data:
+        front["datasets"] = data  # the corpora of the table below (plus what the base encoder was adapted on)
     front["model-index"] = _model_index(name, metrics)
 
     out = ["---", to_yaml(front), "---", "", f"# {name}", ""]
@@ -365,9 +369,14 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
         "the model learned about them.\n"
         "- The figures above are on the test sets named; they say nothing about other kinds of text."
     )
-    out += ["", "## Use", "", "```python", "from transformers import pipeline",
-            f"ner = pipeline(\"token-classification\", model=\"{model.get('path', name)}\", aggregation_strategy=\"first\")",
-            "print(ner(\"أفاد المرصد بمقتل 12 عنصرا من قوات النظام في ريف حمص\"))", "```", "",
+    out += ["", "## Use", "",
+            "The model tags words by their first sub-word. `pipeline`'s word aggregation (`aggregation_strategy=\"first\"`, "
+            "`\"max\"`, `\"average\"`) guesses words from offsets, which for this XLM-R-style tokenizer (Metaspace, «▁») "
+            "glues a word's sub-words without spaces and starts every entity on the space before it; so ask for every "
+            "sub-word (`aggregation_strategy=\"none\", ignore_labels=[]`) and join them into words and entities with "
+            "`word_entities` (it also feeds long articles through in windows, which the pipeline would cut off):", "",
+            *card_snippet(card_model_reference(model.get("path"), name)), "",
+            "The tokenizer loads with `transformers` 4.44 and later (`tokenizer_class: PreTrainedTokenizerFast`). "
             "Incident records: `hasila-extract --model MODEL_DIR input.jsonl > out.jsonl`."]
     out += ["", "## Retraining", ""]
     out.append(
@@ -378,7 +387,7 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
         "```\n\n"
         "Several GPUs: `accelerate launch -m hasila.train.cli run --config ...`; a crashed run continues with `--resume`."
     )
-    return "\n".join(out).rstrip() + "\n"
+    return without_local_paths("\n".join(out).rstrip() + "\n")
 
 
 def _results(metrics: dict[str, Any], data: str) -> dict[str, Any]:
