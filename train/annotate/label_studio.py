@@ -341,8 +341,8 @@ def _checked_predictions(doc_id: str, text: str, entities: Sequence[Entity]) -> 
 
 def prediction_results(doc_id: str, text: str, pred: "Sequence[Entity] | Prediction") -> list[dict[str, Any]]:
     """A model's pre-annotation as Label Studio results (the same regions an annotation has)."""
-    if not isinstance(pred, Prediction):
-        pred = Prediction(list(pred))
+    if not isinstance(pred, Prediction):  # spans alone: no document kind, no incidents
+        return entity_results(_checked_predictions(doc_id, text, list(pred)), "p")
     ents = _checked_predictions(doc_id, text, pred.entities)
     figures = {(e.start, e.end) for e in ents if e.label in FIGURE_LABELS}
     for key, role in pred.roles.items():
