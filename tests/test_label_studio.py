@@ -690,3 +690,27 @@ def test_ls_push_model_sends_spans_roles_and_incidents_as_predictions(ls_server,
         n_incidents += sum(r["value"]["labels"] == ["INCIDENT"] for r in regions.values())
     assert n_spans > 0 and n_roles > 0
     print(f"pre-annotation: {n_spans} spans, {n_roles} figure roles, {n_incidents} incidents", file=sys.stderr)
+
+
+def test_model_prediction_results_leave_out_what_cannot_be_linked(caplog):
+    """A model incident whose figure is none of the model's spans is left out (the others stay);
+    a plain span list gives spans only (no kind, no incidents)."""
+    from hasila.infer.types import Count, Incident
+    from hasila.train.annotate.label_studio import Prediction, prediction_results
+
+    text = TEXT_INC
+    k12, w7, k20 = (Span.of(text, *at(text, q)) for q in ("12", "7", "20"))
+    ents = [Entity("KILLED", k12), Entity("WOUNDED", w7)]
+    ev = Span.of(text, 0, len(text))
+    good = Incident(evidence=ev, killed=Count(k12, Quantity(12, 12, 12, "exact")), wounded=Count(w7, Quantity(7, 7, 7, "exact")))
+    stray = Incident(evidence=ev, killed=Count(k20, Quantity(20, 20, 20, "exact")))
+    pred = Prediction(ents, {(k12.start, k12.end): "incident", (w7.start, w7.end): "repeat"}, {(k12.start, k12.end): 0.9}, [good, stray])
+    res = prediction_results("madeup-inc", text, pred)
+    assert sum(r.get("value", {}).get("labels") == ["INCIDENT"] for r in res) == 1
+    assert {r["labels"][0] for r in res if r["type"] == "relation"} == {"killed", "wounded"}
+    assert [(r["value"]["choices"], r.get("score")) for r in res if r.get("from_name") == "role"] == [(["incident"], 0.9), (["repeat"], None)]
+    assert "incident 1 is left out" in caplog.text and "«20»" in caplog.text
+    plain = prediction_results("madeup-inc", text, ents)
+    assert [r["type"] for r in plain] == ["labels", "labels"]
+    with pytest.raises(LabelStudioError, match="figure role 'incident' at .* is not on one of its KILLED/WOUNDED spans"):
+        prediction_results("madeup-inc", text, Prediction(ents, {(k20.start, k20.end): "incident"}))

@@ -348,17 +348,25 @@ def prediction_results(doc_id: str, text: str, pred: "Sequence[Entity] | Predict
     for key, role in pred.roles.items():
         if key not in figures or role not in FIGURE_ROLES:
             raise LabelStudioError(f"{doc_id}: the model's figure role {role!r} at [{key[0]}, {key[1]}) is not on one of its KILLED/WOUNDED spans")
+    have = {(e.label, e.start, e.end) for e in ents}
+    incidents = []
+    for n, inc in enumerate(pred.incidents):
+        # a figure the assembly read beside the tagger's spans cannot be linked: that incident is left out
+        missing = [f"{label} «{c.span.text}» [{c.span.start}, {c.span.end})" for part, label in COUNT_ROLES.items()
+                   if (c := getattr(inc, part)) is not None and (label, c.span.start, c.span.end) not in have]
+        if missing:
+            log.warning("%s: the model's incident %d is left out of the pre-annotation: its %s is none of its spans", doc_id, n, missing[0])
+        else:
+            incidents.append(inc)
     doc = GoldDocument(
-        doc_id=doc_id, text=text, source={}, status="silver", kind="incident" if pred.incidents else "hard_negative",
-        annotator="model", spans=ents, incidents=list(pred.incidents), roles=dict(pred.roles),
+        doc_id=doc_id, text=text, source={}, status="silver", kind="incident" if incidents else "hard_negative",
+        annotator="model", spans=ents, incidents=incidents, roles=dict(pred.roles),
     )
     try:
         return document_results(doc, id_prefix="p", role_scores=pred.role_scores)
-    except LabelStudioError as exc:
-        # an incident the converter cannot show (its figure is not one of the model's spans): spans and roles only
+    except LabelStudioError as exc:  # e.g. one figure with two different counts: spans and roles only
         log.warning("%s: the model's incidents are left out of the pre-annotation: %s", doc_id, exc)
-        doc.incidents = []
-        doc.kind = "hard_negative"
+        doc.incidents, doc.kind = [], "hard_negative"
         return document_results(doc, id_prefix="p", role_scores=pred.role_scores)
 
 
