@@ -1,9 +1,12 @@
 """Label Studio round trip: push documents as tasks, pull finished annotations into the store.
 
-Tasks carry ``{"text", "doc_id", "text_sha256"}``; spans are ``labels`` regions over the
-``text`` object, the document kind is a ``choices`` result, and incidents are one ``textarea``
-holding a JSON list in quote form (``quotes.py``), pre-filled on push.  The labelling
-interface is ``annotations/label_config.xml``.
+Tasks carry ``{"text", "doc_id", "text_sha256"}``.  The labelling interface is
+``annotations/label_config.xml``: spans are ``labels`` regions over the ``text`` object; a
+KILLED/WOUNDED region carries its figure role and (for an incident's figure) its count as
+per-region controls; an incident is an INCIDENT region over its evidence, linked by named
+relations to its parts, with its date reading, notes and confidence as per-region controls; the
+document kind is a ``choices`` result.  :func:`document_results` and :func:`document_from_annotation`
+convert a store document to these results and back, losslessly (FORMAT.md, "Label Studio").
 
 Offsets.  Label Studio's Text tag stores region offsets in Unicode code points, i.e. Python
 ``str`` indices (its editor walks the text with ``[...text]``; checked in a real browser with
@@ -861,6 +864,9 @@ def _same_annotation(a: GoldDocument, b: GoldDocument) -> bool:
 
 __all__ = [
     "LabelStudioError",
+    "Prediction",
+    "model_predictor",
+    "prediction_results",
     "PullReport",
     "connect",
     "create_project",
