@@ -4,8 +4,8 @@
     hasila-annotate import FILE...              quote files -> store (all or nothing)
     hasila-annotate check                       validate the whole store, print statistics
     hasila-annotate export-quotes DOC_ID        a stored document back in quote form
-    hasila-annotate ls-push --project N [DOC_ID...]   store docs / corpus docs -> Label Studio tasks
-    hasila-annotate ls-pull --project N         finished Label Studio annotations -> store
+    hasila-annotate ls-push --project N [--model DIR] [DOC_ID...]   store / corpus docs -> Label Studio tasks
+    hasila-annotate ls-pull --project N [--out DIR]   finished Label Studio annotations -> store (or DIR)
     hasila-annotate agreement --second DIR      inter-annotator agreement: store vs a second store
     hasila-annotate select                      rerun the gold-set selection (annotations/selection.json)
     hasila-annotate stats [--readme]            per-split statistics (--readme: refresh annotations/README.md)
@@ -210,8 +210,9 @@ def cmd_export_quotes(args: argparse.Namespace) -> int:
 def cmd_ls_push(args: argparse.Namespace) -> int:
     from hasila.train.annotate import label_studio as ls
 
+    # the model first: a wrong --model is an error before anything is sent
+    predict = ls.model_predictor(args.model, device=args.device) if args.model is not None else None
     client = ls.connect(args.url, args.api_key)
-    project = args.project if args.project is not None else ls.create_project(client, args.title)
     resolver = corpus_resolver(args.data)
     if args.doc_ids:
         items: list[GoldDocument | str] = []
@@ -220,8 +221,16 @@ def cmd_ls_push(args: argparse.Namespace) -> int:
             items.append(load_document(hits[0], resolver) if hits else doc_id)
     else:
         items = list(load_store(args.store, resolver))
-    pushed = ls.push(client, project, items, resolver=resolver)
-    print(f"project {project}: {len(pushed)} task(s) created")
+    project = args.project if args.project is not None else ls.create_project(client, args.title)
+    errors: list[str] = []
+    kw = {} if predict is None else {"predict": predict, "model_version": predict.model_version}  # type: ignore[attr-defined]
+    pushed = ls.push(client, project, items, resolver=resolver, errors=errors, **kw)
+    for err in errors:
+        print(f"hasila-annotate: {err}", file=sys.stderr)
+    note = ""
+    if predict is not None:
+        note = f", {len(pushed) - len(errors)} with the model's pre-annotation ({predict.model_version})"  # type: ignore[attr-defined]
+    print(f"project {project}: {len(pushed)} task(s) created{note}")
     return 0
 
 
@@ -230,12 +239,14 @@ def cmd_ls_pull(args: argparse.Namespace) -> int:
 
     client = ls.connect(args.url, args.api_key)
     report = ls.pull(
-        client, args.project, resolver=corpus_resolver(args.data), store_root=args.store, meta_of=corpus_meta(args.data)
+        client, args.project, resolver=corpus_resolver(args.data), store_root=args.store, meta_of=corpus_meta(args.data),
+        out_root=args.out,
     )
     for note in report.fixes:
         print(f"fixed: {note}")
+    where = args.out if args.out is not None else args.store
     print(
-        f"project {args.project}: {len(report.written)} written, {len(report.unchanged)} unchanged, "
+        f"project {args.project}: {len(report.written)} written to {where}, {len(report.unchanged)} unchanged, "
         f"{len(report.skipped)} task(s) without a submitted annotation"
     )
     return 0
@@ -290,17 +301,27 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--url", default=None, help="Label Studio URL (default $LABEL_STUDIO_URL)")
         p.add_argument("--api-key", default=None, help="API token (default $LABEL_STUDIO_API_KEY)")
         p.add_argument("--project", type=int, default=None, required=name == "ls-pull")
+        # --store / --data also after the command (the same as before it)
+        p.add_argument("--store", dest="sub_store", type=Path, default=None,
+                       help="store root (read; ls-pull writes there unless --out)" if name == "ls-pull" else "store root")
+        p.add_argument("--data", dest="sub_data", type=Path, default=None, help="corpora folder")
         if name == "ls-push":
             p.add_argument("--title", default="Hasila", help="title of a new project when --project is not given")
+            p.add_argument("--model", type=Path, default=None,
+                           help="model folder: its spans, incidents and figure roles (structure heads) go in as predictions")
+            p.add_argument("--device", default="cpu", help="device for --model (cpu, cuda, auto; default cpu)")
             p.add_argument("doc_ids", nargs="*", help="documents to push (default: the whole store)")
+        else:
+            p.add_argument("--out", type=Path, default=None,
+                           help="write every pulled document under this folder (<corpus>/<doc_id>.json) instead of the store")
         p.set_defaults(func=func)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    args.store = args.store or store_dir()
-    args.data = args.data or data_dir()
+    args.store = getattr(args, "sub_store", None) or args.store or store_dir()
+    args.data = getattr(args, "sub_data", None) or args.data or data_dir()
     try:
         return int(args.func(args))
     except (HasilaError, OSError) as exc:
