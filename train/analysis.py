@@ -25,7 +25,14 @@ from typing import Any
 
 from hasila.infer.labels import LABELS
 from hasila.infer.types import Count, Incident
-from hasila.train.evaluate import IncidentDoc, incident_metrics, incidents_from_record, pair_incidents, spans_overlap
+from hasila.train.evaluate import (
+    IncidentDoc,
+    analyst_metrics,
+    incident_metrics,
+    incidents_from_record,
+    pair_incidents,
+    spans_overlap,
+)
 
 FIGURE_KINDS = ("killed", "wounded")
 ERROR_KINDS = ("missed", "spurious", "wrong figure")
@@ -88,10 +95,17 @@ def evaluate_gold(
     """Score a Hasila model on the gold split ``data`` (``gold-dev`` / ``gold-test`` /
     ``gold-train``), restricted to ``doc_ids`` or to the first ``limit`` documents."""
     from hasila.infer.model import TokenClassifier
-    from hasila.train.evaluate_cli import EvaluationError, _model_settings, resolve_data, run_pipeline, score_entities
+    from hasila.train.evaluate_cli import (
+        EvaluationError,
+        _model_settings,
+        resolve_data,
+        run_pipeline,
+        runtime_predict,
+        score_entities,
+        scored_doc,
+    )
     from hasila.train.features import label_set_of_model
     from hasila.train.gold import documents_to_rows, gold_documents
-    from hasila.train.trainer import predict_words
 
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
@@ -113,7 +127,7 @@ def evaluate_gold(
     words = [r["words"] for r in rows]
     gold_tags = [r["tags"] for r in rows]
     scored = [[lab for lab in label_set.labels if lab in r["annotated_labels"]] for r in rows]
-    predicted = predict_words(model, tokenizer, words, max_length=max_length, stride=stride, batch_size=batch_size)
+    predicted = runtime_predict(model, tokenizer, words, max_length=max_length, stride=stride, batch_size=batch_size)
     records = run_pipeline(model_dir, docs)
     incident_docs = [
         IncidentDoc(d.doc_id, d.incidents, incidents_from_record(records[d.doc_id]), hard_negative=d.kind == "hard_negative")
@@ -126,7 +140,8 @@ def evaluate_gold(
         gold_tags=gold_tags,
         predicted_tags=predicted,
         entities=score_entities(words, gold_tags, predicted, scored),
-        incidents=incident_metrics(incident_docs),
+        incidents={**incident_metrics(incident_docs),
+                   "analyst": analyst_metrics([scored_doc(d, records[d.doc_id]) for d in docs])},
         incident_docs=incident_docs,
     )
 

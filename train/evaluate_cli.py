@@ -97,6 +97,20 @@ def score_entities(
     return {mode: entity_metrics(g, p, labels=labels, mode=mode) for mode in ("default", "strict")}
 
 
+def runtime_predict(model: Any, tokenizer: Any, words: Sequence[Sequence[str]], *, max_length: int, stride: int,
+                    batch_size: int) -> list[list[str]]:
+    """Word tags through the runtime's own path (hasila.infer.model.TokenClassifier: its
+    windows, the most central window per word), so that entity figures are those of what ships."""
+    from hasila.infer.model import ModelInfo, TokenClassifier, check_bio_labels
+
+    classifier = TokenClassifier(
+        model, tokenizer, device=str(next(model.parameters()).device), max_length=max_length, stride=stride,
+        batch_size=batch_size,
+        info=ModelInfo(name="evaluated", sha256=None, labels=check_bio_labels({int(k): v for k, v in model.config.id2label.items()})),
+    )
+    return [[tag for tag, _ in doc] for doc in classifier.predict(words)]
+
+
 def evaluate_dataset(
     name: str,
     model: Any,
@@ -119,16 +133,7 @@ def evaluate_dataset(
     scored = [[lab for lab in a if lab in keep] for a in split.annotated]
     if not any(scored):
         raise EvaluationError(f"{name}: the model's labels {label_set.labels} and what the data annotates do not overlap")
-    # Through the runtime's own path (hasila.infer.model.TokenClassifier: its windows, the most
-    # central window per word), so that the entity figures are those of what ships.
-    from hasila.infer.model import ModelInfo, TokenClassifier, check_bio_labels
-
-    classifier = TokenClassifier(
-        model, tokenizer, device=str(next(model.parameters()).device), max_length=max_length, stride=stride,
-        batch_size=batch_size,
-        info=ModelInfo(name="evaluated", sha256=None, labels=check_bio_labels({int(k): v for k, v in model.config.id2label.items()})),
-    )
-    predicted = [[tag for tag, _ in doc] for doc in classifier.predict(split.words)]
+    predicted = runtime_predict(model, tokenizer, split.words, max_length=max_length, stride=stride, batch_size=batch_size)
     result: dict[str, Any] = {
         "corpus": spec.name,
         "split": spec.split,
