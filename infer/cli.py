@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 
+from hasila.infer import distributed
 from hasila.infer.inputs import DEFAULT_MAX_CHARS, DEFAULT_MIN_ARABIC_SHARE, InputReader, missing_inputs
 from hasila.infer.types import HasilaError
 
@@ -61,15 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"texts whose letters are less Arabic than this get an error record (default: {DEFAULT_MIN_ARABIC_SHARE})")
     p.add_argument("--csv-bom", action="store_true", help="start CSV files with a BOM so that Excel reads them as UTF-8")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    distributed.add_arguments(p)
     return p
 
 
 def _usage_problems(args: argparse.Namespace) -> list[str]:
+    if args.ray is not None:  # inputs may be URLs: checked when the run plans its shards
+        return distributed.usage_problems(args) + _option_problems(args)
     problems = [f"input {a!r} does not exist" for a in missing_inputs(args.inputs)]
     if args.inputs.count("-") > 1:
         problems.append("standard input (-) can be given only once")
     if args.resume and not args.output:
         problems.append("--resume needs -o FILE (the output of the interrupted run)")
+    return problems + _option_problems(args) + _output_problems(args)
+
+
+def _option_problems(args: argparse.Namespace) -> list[str]:
+    problems = []
     if args.batch_size is not None and args.batch_size < 1:
         problems.append("--batch-size must be at least 1")
     if args.stride is not None and args.stride < 0:
@@ -82,6 +91,11 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
         problems.append("--max-chars must be at least 1")
     if not 0.0 <= args.min_arabic_share <= 1.0:
         problems.append("--min-arabic-share must be between 0 and 1")
+    return problems
+
+
+def _output_problems(args: argparse.Namespace) -> list[str]:
+    problems = []
     outputs = [o for o in (args.output, args.html, args.errors) if o]
     if len({os.path.abspath(o) for o in outputs}) < len(outputs):
         problems.append("-o, --html and --errors must be different files")
@@ -111,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"hasila-extract: error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        if args.ray is not None:
+            return distributed.main(args, date)
         return _run(args, date)
     except HasilaError as exc:  # model not found, cannot resume, ...
         print(f"hasila-extract: error: {exc}", file=sys.stderr)
