@@ -405,7 +405,7 @@ def run_distributed(inputs: list[str], output: str, options: RayOptions, *,
     # Shards listed as done: skip them if their input is unchanged (hashed in Ray tasks), refuse if changed.
     listed = [(i, s) for i, s in enumerate(shards) if s.name + suffix in manifest.shards]
     if listed:
-        remote = ray.remote(num_cpus=0.5)(shard_fingerprint)
+        remote = ray.remote(num_cpus=0)(shard_fingerprint)
         now = ray.get([remote.remote(s) for _, s in listed])
         changed = [f"{s.paths[0] if len(s.paths) == 1 else posixpath.dirname(s.paths[0]) + '/*.txt'} "
                    f"(shard {s.name + suffix})" for (_, s), h in zip(listed, now)
@@ -426,19 +426,24 @@ def run_distributed(inputs: list[str], output: str, options: RayOptions, *,
 
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = progress
+    # One chunk per block (a block is cut once it passes this size; a chunk row is larger), so that
+    # the chunks of one big shard spread over the actors. (A repartition step would need CPUs of
+    # its own, which the actors hold.)
+    ctx.target_max_block_size = 1
     items = [{"index": i, "shard": json.dumps(shards[i].to_json())} for i in todo]
     ds = ray.data.from_items(items, override_num_blocks=len(items))
+    # Reading is light (I/O, JSON, text checks) and must not wait for the CPUs the actors hold.
     ds = ds.flat_map(_chunk_rows, fn_kwargs={"chunk_size": chunk_size, "reader_options": reader_options},
-                     num_cpus=0.25)
+                     num_cpus=0)
     actor_args = {"num_gpus": 1} if cuda else {"num_cpus": options.cpus_per_actor}
     ds = ds.map_batches(
         ChunkExtractor, batch_size=1, batch_format="numpy",
         fn_constructor_kwargs={"model": model_dir, "device": options.device, "dtype": options.dtype,
                                "batch_size": batch_size, "stride": options.stride, "threads": options.threads,
                                "chunk_size": chunk_size},
-        compute=ray.data.ActorPoolStrategy(size=options.actors),
-        # a dead actor is restarted and its chunks run again (Ray Data's defaults, stated here)
-        max_restarts=-1, max_task_retries=-1, **actor_args)
+        # A dead actor is restarted and its chunks run again: Ray Data's defaults for actor pools
+        # (max_restarts=-1, max_task_retries=-1).
+        compute=ray.data.ActorPoolStrategy(size=options.actors), **actor_args)
 
     pending: dict[int, dict[int, dict[str, Any]]] = {}
     for row in ds.iter_rows():

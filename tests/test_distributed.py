@@ -155,7 +155,7 @@ def test_same_bytes_as_the_single_process_command(corpus, reference, model_dir, 
     finally:
         _jsonl(data / "d.jsonl", 105, 5)
     assert main([str(data), "-o", str(out), "--ray", "--model", model_dir, "--batch-size", "3", "-q"]) == 2
-    assert "written with other settings (batch_size, chunk_size)" in capsys.readouterr().err
+    assert "written with other settings (batch_size)" in capsys.readouterr().err
     _check_same(reference, out, data)
 
 
