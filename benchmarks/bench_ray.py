@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for which in (("single", "ray") if args.order == "single-first" else ("ray", "single")):
         results[which] = (_single if which == "single" else _ray)(args, files)
+        print(f"{which}: {results[which]:.1f} s", flush=True)
     single_s, ray_s = results["single"], results["ray"]
     same = all((args.work / "single" / f.name).read_bytes() == (args.work / "ray" / "in" / f.name).read_bytes()
                for f in files)
@@ -91,7 +92,7 @@ def _ray(args, files) -> float:
     options = RayOptions(model=args.model, batch_size=args.batch_size, threads=threads, actors=args.actors,
                          cpus_per_actor=args.cpus / args.actors)
     try:
-        result = run_distributed([str(f.parent)], str(args.work / "ray"), options)
+        result = run_distributed([str(files[0].parent)], str(args.work / "ray"), options)
     finally:
         ray.shutdown()
     return result.seconds

@@ -3,6 +3,7 @@
     hasila-extract articles/ -o incidents.jsonl
     hasila-extract news.jsonl --format csv -o incidents.csv --errors errors.csv --html report.html
     cat one_article.txt | hasila-extract - --date 2019-04-20
+    hasila-extract --ray auto s3://bucket/news/ -o s3://bucket/out/    # on a Ray cluster: infer/distributed.py
 
 Exit status: 0 when the batch ran (even if some documents got error records), 2 for usage
 errors (bad options, missing inputs or model, a run that cannot be resumed), 1 when writing
