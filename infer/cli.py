@@ -3,6 +3,7 @@
     hasila-extract articles/ -o incidents.jsonl
     hasila-extract news.jsonl --format csv -o incidents.csv --errors errors.csv --html report.html
     cat one_article.txt | hasila-extract - --date 2019-04-20
+    hasila-extract --ray auto s3://bucket/news/ -o s3://bucket/out/    # on a Ray cluster: infer/distributed.py
 
 Exit status (also in --help):
 
@@ -27,6 +28,7 @@ import logging
 import os
 import sys
 
+from hasila.infer import distributed
 from hasila.infer.inputs import DEFAULT_MAX_CHARS, DEFAULT_MIN_ARABIC_SHARE, InputReader, missing_inputs
 from hasila.infer.types import HasilaError
 
@@ -105,10 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"texts whose letters are less Arabic than this get an error record (default: {DEFAULT_MIN_ARABIC_SHARE})")
     p.add_argument("--csv-bom", action="store_true", help="start CSV files with a BOM so that Excel reads them as UTF-8")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    distributed.add_arguments(p)
     return p
 
 
 def _usage_problems(args: argparse.Namespace) -> list[str]:
+    if args.ray is not None:  # inputs may be URLs: checked when the run plans its shards
+        return distributed.usage_problems(args) + _option_problems(args)
     problems = [f"input {a!r} does not exist" for a in missing_inputs(args.inputs)]
     if args.inputs.count("-") > 1:
         problems.append("standard input (-) can be given only once")
@@ -116,6 +121,11 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
         problems.append(f"--dates {args.dates!r} is not a file")
     if args.resume and not args.output:
         problems.append("--resume needs -o FILE (the output of the interrupted run)")
+    return problems + _option_problems(args) + _output_problems(args)
+
+
+def _option_problems(args: argparse.Namespace) -> list[str]:
+    problems = []
     if args.batch_size is not None and args.batch_size < 1:
         problems.append("--batch-size must be at least 1")
     if args.stride is not None and args.stride < 0:
@@ -137,6 +147,11 @@ def _usage_problems(args: argparse.Namespace) -> list[str]:
             problems.append(f"--disable-rules: {exc}")
     if args.explain and _format_of(args) == "csv":
         problems.append("--explain needs JSONL output (CSV has one row per incident)")
+    return problems
+
+
+def _output_problems(args: argparse.Namespace) -> list[str]:
+    problems = []
     outputs = [o for o in (args.output, args.html, args.errors) if o]
     if len({os.path.abspath(o) for o in outputs}) < len(outputs):
         problems.append("-o, --html and --errors must be different files")
@@ -166,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"hasila-extract: error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        if args.ray is not None:
+            return distributed.main(args, date)
         return _run(args, date)
     except HasilaError as exc:  # model not found, cannot resume, ...
         print(f"hasila-extract: error: {exc}", file=sys.stderr)

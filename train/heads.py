@@ -248,10 +248,11 @@ def train_heads(train: Sequence[Cached], dev: Sequence[Cached], *, epochs: int =
 
 def records_with(cached: Sequence[Cached], heads: StructureHeads | None, tags: Sequence[str], info: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Records of cached documents with these heads (None: rules only), without re-running the model."""
+    from hasila.infer.assembly import check_disable
     from hasila.infer.pipeline import _finish
 
-    return {c.doc.doc_id: (_finish(c.item, c.scores[:2], tags, info) if heads is None else _finish(c.item, c.scores, tags, info, heads))
-            for c in cached}
+    options = {"explain": False, "disable": check_disable(None), "heads": heads}
+    return {c.doc.doc_id: _finish(c.item, c.scores if heads is not None else c.scores[:2], tags, info, options) for c in cached}
 
 
 def score_records(cached: Sequence[Cached], records: dict[str, dict[str, Any]], bootstrap: int = 0) -> dict[str, Any]:
