@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -52,16 +53,21 @@ class DocView:
     words: Sequence[tuple[int, int]]
     sentences: Sequence[tuple[int, int]]
 
+    def __post_init__(self) -> None:
+        # sorted boundaries for bisection (word_range / sentence_of are called per figure and pair)
+        object.__setattr__(self, "_word_starts", [s for s, _ in self.words])
+        object.__setattr__(self, "_word_ends", [e for _, e in self.words])
+        object.__setattr__(self, "_sent_ends", [e for _, e in self.sentences])
+
     def word_range(self, start: int, end: int) -> tuple[int, int]:
         """First and end (exclusive) word overlapping [start, end); an empty range if none."""
-        idx = [i for i, (s, e) in enumerate(self.words) if s < end and e > start]
-        return (idx[0], idx[-1] + 1) if idx else (0, 0)
+        a = bisect_right(self._word_ends, start)  # first word ending after start
+        b = bisect_left(self._word_starts, end)  # words starting before end
+        return (a, b) if a < b else (0, 0)
 
     def sentence_of(self, pos: int) -> int:
-        for i, (s, e) in enumerate(self.sentences):
-            if pos < e:
-                return i
-        return max(0, len(self.sentences) - 1)
+        i = bisect_right(self._sent_ends, pos)
+        return min(i, max(0, len(self.sentences) - 1))
 
     def mean(self, a: int, b: int) -> np.ndarray:
         a, b = max(0, a), min(len(self.words), b)
@@ -219,6 +225,18 @@ class StructureHeads:
             FigureRoleGuess(f, ROLES[int(p.argmax())], float(p.max()), tuple(float(x) for x in p))
             for f, p in zip(figures, probs)
         ]
+
+    def check_tagger(self, tagger_sha256: str | None, hidden_size: int | None, where: str = "") -> None:
+        """Refuse heads trained on another tagger: their inputs would mean something else."""
+        from hasila.infer.types import HasilaError
+
+        want = self.config.get("tagger_sha256")
+        if want and tagger_sha256 and want != tagger_sha256:
+            raise HasilaError(f"{where}: the structure heads ({HEADS_CONFIG}) were trained on another tagger "
+                              f"(weights sha256 {want[:12]}…, this one {tagger_sha256[:12]}…): retrain them "
+                              f"(hasila-train heads --model {where}) or remove {HEADS_WEIGHTS}")
+        if hidden_size is not None and hidden_size != self.hidden_size:
+            raise HasilaError(f"{where}: the structure heads expect hidden size {self.hidden_size}, the tagger has {hidden_size}")
 
     def dropped_figures(self, guesses: Sequence[FigureRoleGuess]) -> set[tuple[int, int]]:
         """Figures the role head says make no incident, with at least the dev-chosen probability."""

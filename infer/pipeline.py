@@ -115,6 +115,10 @@ class Extractor:
             self.heads = heads
         else:
             self.heads = None
+        if self.heads is not None:
+            self.heads.check_tagger(self.classifier.info.sha256,
+                                    getattr(getattr(self.classifier, "model", None), "config", None) and
+                                    getattr(self.classifier.model.config, "hidden_size", None), str(model_dir))
         if self.heads is not None and head_fields is not None:
             self.heads = StructureHeads(self.heads.role, self.heads.arg, {**self.heads.config, "fields": head_fields})
         self.classifier.with_vectors = self.heads is not None

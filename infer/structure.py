@@ -94,9 +94,29 @@ def fill_fields(heads: StructureHeads, structure: Structure, norm: NormalizedTex
                 changes[field] = norm.original_span(hit[0].start, hit[0].end)
             elif learned_only:
                 changes[field] = None
-        new = replace(inc, **changes) if changes else inc
+        new = inc
+        changes = {k: v for k, v in changes.items() if v != getattr(inc, k)}
+        if changes:
+            extra = {}
+            for k, v in inc.extra.items():
+                if k == "inherited" and isinstance(v, list):
+                    v = [x for x in v if x not in changes]
+                    if v:
+                        extra[k] = v
+                elif not _describes(k, changes):
+                    extra[k] = v
+            extra["learned_fields"] = sorted(changes)  # rule H-arg chose these
+            new = replace(inc, extra=extra, **changes)
         out.append(_with_confidence(heads, structure, norm, new, fig, entities))
     return out
+
+
+# Extras of an incident that describe the rules' choice of a field (dropped when H-arg replaces it).
+_FIELD_EXTRAS = {"location": ("location_context",), "perpetrator": ("perpetrator_is_other_side",)}
+
+
+def _describes(key: str, changes: dict[str, Any]) -> bool:
+    return any(key in _FIELD_EXTRAS.get(f, ()) for f in changes)
 
 
 def incident_score(structure: Structure, fig: Entity) -> float | None:

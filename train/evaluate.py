@@ -356,6 +356,26 @@ def name_key(text: str, field: str = "") -> str:
     return " ".join(_strip_word(w) for w in normalize_name(text).split())
 
 
+def _word_forms(word: str) -> set[str]:
+    """A word as written and without each proclitic that may start it (ببغداد → بغداد, but
+    بغداد stays a form of itself: a name may begin with a clitic letter)."""
+    forms = {word}
+    for p in _PLACE_PROCLITICS:
+        if word.startswith(p) and len(word) - len(p) >= 3:
+            forms.add(word[len(p):])
+    return forms
+
+
+def same_name(a: str, b: str, field: str = "") -> bool:
+    """Two names of one thing: equal alias keys (actors), or word by word a shared form."""
+    if field in ("perpetrator", "victim", "source"):
+        ka, kb = name_key(a, field), name_key(b, field)
+        if ka and ka == kb:
+            return True
+    wa, wb = normalize_name(a).split(), normalize_name(b).split()
+    return bool(wa) and len(wa) == len(wb) and all(_word_forms(x) & _word_forms(y) for x, y in zip(wa, wb))
+
+
 def _same_field(a: Any, b: Any, field: str) -> bool:
     if field == "date":
         a_res, b_res = getattr(a, "resolved", None), getattr(b, "resolved", None)
@@ -364,8 +384,7 @@ def _same_field(a: Any, b: Any, field: str) -> bool:
         a, b = a.span, b.span
     if spans_overlap(a, b):
         return True
-    ka, kb = name_key(a.text, field), name_key(b.text, field)
-    return bool(ka) and ka == kb
+    return same_name(a.text, b.text, field)
 
 
 def _field_value(inc: Incident, field: str) -> Any:
@@ -377,17 +396,30 @@ def _figure_value(c: Any) -> int | None:
     return q.value if q.value is not None else q.low
 
 
-def _analyst_pairs(gold: Sequence[Incident], pred: Sequence[Incident]) -> list[tuple[int, int]]:
+NO_INCIDENT_ROLES = frozenset({"total", "superseded", "cumulative", "background", "not_violence"})
+
+
+def _analyst_pairs(gold: Sequence[Incident], pred: Sequence[Incident],
+                   blocked: Sequence[FigureRole] = ()) -> list[tuple[int, int]]:
+    """Pairs of (pred, gold) incidents with a figure of one kind and value. A predicted figure
+    on a gold figure that makes no incident (``blocked``: total, superseded, cumulative,
+    background, not_violence) matches nothing, even when its value equals an incident's."""
+    def on_blocked(c: Any, kind: str) -> bool:
+        label = "KILLED" if kind == "killed" else "WOUNDED"
+        return any(r.label == label and r.start < c.span.end and c.span.start < r.end for r in blocked)
+
     def compatible(i: int, j: int) -> bool:
         for kind in ("killed", "wounded"):
             a, b = getattr(pred[i], kind), getattr(gold[j], kind)
-            if a is not None and b is not None and _figure_value(a) is not None and _figure_value(a) == _figure_value(b):
+            if (a is not None and b is not None and _figure_value(a) is not None and _figure_value(a) == _figure_value(b)
+                    and not on_blocked(a, kind)):
                 return True
         return False
 
     def preference(i: int, j: int) -> float:
+        # figures and their spans only (not fields: filling a field must not change the pairing)
         overlap = any(spans_overlap(a, b) for a in _count_spans(pred[i]) for b in _count_spans(gold[j]))
-        return 10.0 * overlap + _shared_fields(pred[i], gold[j])
+        return float(overlap)
 
     return max_matching(len(pred), len(gold), compatible, preference)
 
@@ -395,7 +427,7 @@ def _analyst_pairs(gold: Sequence[Incident], pred: Sequence[Incident]) -> list[t
 def _doc_counts(doc: ScoredDoc) -> dict[str, float]:
     """Additive counts of one document (so that bootstrap resampling is a sum of rows)."""
     out: dict[str, float] = {}
-    pairs = _analyst_pairs(doc.gold, doc.pred)
+    pairs = _analyst_pairs(doc.gold, doc.pred, [r for r in doc.gold_roles if r.role in NO_INCIDENT_ROLES])
     out["inc_correct"], out["inc_pred"], out["inc_gold"] = len(pairs), len(doc.pred), len(doc.gold)
     for f in ANALYST_FIELDS:
         n = ok = 0

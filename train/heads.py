@@ -184,7 +184,7 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, n_classes: int, *, hidden: int = 256, 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     mean = x.mean(0)
-    std = x.std(0) + 1e-4
+    std = np.maximum(x.std(0), 1e-2)  # a feature constant in train must not explode at inference
     xt = torch.from_numpy((x - mean) / std).float()
     yt = torch.from_numpy(y)
     counts = np.bincount(y, minlength=n_classes).astype(np.float64)
@@ -340,7 +340,7 @@ def reliability(pairs: Sequence[tuple[float, int]], bins: int = 10) -> list[dict
 def calibration_pairs(cached: Sequence[Cached], heads: StructureHeads, tags: Sequence[str], info: dict[str, Any]) -> dict[str, list[tuple[float, int, str]]]:
     """(raw score, right?, doc id) per predicted incident ("incident": matched a gold incident)
     and per set field of matched incidents (field: the field agrees with gold)."""
-    from hasila.train.evaluate import _analyst_pairs, _same_field, incidents_from_record
+    from hasila.train.evaluate import NO_INCIDENT_ROLES, FigureRole, _analyst_pairs, _same_field, incidents_from_record
 
     raw_heads = StructureHeads(heads.role, heads.arg, {**heads.config, "emit_raw_scores": True, "calibration": {}})
     records = records_with(cached, raw_heads, tags, info)
@@ -351,7 +351,9 @@ def calibration_pairs(cached: Sequence[Cached], heads: StructureHeads, tags: Seq
             continue
         pred = incidents_from_record(rec)
         raws = [x.get("_raw_scores") for x in rec["incidents"]]
-        matched = dict(_analyst_pairs(c.doc.incidents, pred))
+        blocked = [FigureRole(e.label, e.start, e.end, c.doc.role_of(e)) for e in c.doc.spans
+                   if c.doc.role_of(e) in NO_INCIDENT_ROLES]
+        matched = dict(_analyst_pairs(c.doc.incidents, pred, blocked))
         for i, inc in enumerate(pred):
             r = raws[i] or {}
             if r.get("incident") is not None:
@@ -432,6 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     config["training"] = {**config["training"], "calibration": cal_report}
     config["training"] = {**config["training"], "seeds": [r["seed"] for r in runs],
                           "dev_incident_f1_by_seed": [r["dev"]["incident_f1"] for r in runs]}
+    from hasila.infer.model import weights_sha256
+
+    config["tagger_sha256"] = weights_sha256(Path(args.model))
     save_heads(args.model, tensors, config)
     if args.report:
         args.report.write_text(json.dumps(runs, ensure_ascii=False, indent=1, default=float) + "\n", encoding="utf-8")
