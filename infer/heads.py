@@ -213,6 +213,9 @@ class StructureHeads:
             mlps = {name: _MLP(*(t[f"{name}.{k}"] for k in ("w1", "b1", "w2", "b2", "mean", "std"))) for name in ("role", "arg")}
         except Exception as exc:  # safetensors raises its own error type for a damaged file
             raise HasilaError(f"{d}: cannot load the structure heads ({HEADS_WEIGHTS}, {HEADS_CONFIG}): {exc}") from exc
+        import hashlib
+
+        config = {**config, "weights_sha256": hashlib.sha256(w_path.read_bytes()).hexdigest()}
         if tuple(config.get("roles", ())) != ROLES or tuple(config.get("arg_labels", ())) != ARG_LABELS:
             raise HasilaError(f"{cfg_path}: the heads were trained for other role/argument labels")
         return cls(mlps["role"], mlps["arg"], config)

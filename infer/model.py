@@ -50,7 +50,9 @@ def weights_sha256(model_dir: Path) -> str | None:
 
     For a single-file checkpoint this is that file's own sha256 (``sha256sum model.safetensors``).
     """
-    files = sorted(p for p in model_dir.iterdir() if p.is_file() and p.name.endswith(_WEIGHT_SUFFIXES))
+    # The tagger's weights only: the structure heads (heads.safetensors) have their own hash.
+    files = sorted(p for p in model_dir.iterdir()
+                   if p.is_file() and p.name.endswith(_WEIGHT_SUFFIXES) and p.name != "heads.safetensors")
     if not files:
         return None
     digest = hashlib.sha256()

@@ -125,6 +125,8 @@ class Extractor:
         self.batch_size = batch_size
         self.chunk_size = chunk_size or default_chunk_size(batch_size)
         self.model_info = self.classifier.info.to_json()
+        if self.heads is not None:  # records say which heads made them too
+            self.model_info["heads_sha256"] = self.heads.config.get("weights_sha256")
         # --explain: each record says what became of each KILLED/WOUNDED figure (``provenance``);
         # disable: assembly rules turned off (ids of hasila.infer.assembly.DISABLEABLE).
         self.options = {"explain": bool(explain), "disable": check_disable(disable), "heads": self.heads}

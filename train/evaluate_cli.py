@@ -52,6 +52,8 @@ NAMED_DATA: dict[str, tuple[str, str]] = {
     "gold-train": ("gold", "train"),
     "gold-dev": ("gold", "validation"),
     "gold-test": ("gold", "test"),
+    # the 2015 dev split, frozen for before/after figures (SaudiNewsNet only, before the v2 splits)
+    "gold-dev-2015": ("gold2015", "validation"),
 }
 
 
@@ -143,15 +145,17 @@ def evaluate_dataset(
         "tag_column": label_set.column,
         "entities": score_entities(split.words, split.tags, predicted, scored),
     }
-    if spec.name == "gold" and label_set.name == "hasila":
-        result["incidents"], result["incident_predictions"] = _incident_scores(spec.split, predictions, model_dir)
+    if spec.name in ("gold", "gold2015") and label_set.name == "hasila":
+        result["incidents"], result["incident_predictions"] = _incident_scores(
+            spec.split, predictions, model_dir, frozen="dev_2015" if spec.name == "gold2015" else None)
     return result
 
 
-def _incident_scores(split: str, predictions: dict[str, dict[str, Any]] | None, model_dir: Path | None) -> tuple[dict[str, Any], str]:
+def _incident_scores(split: str, predictions: dict[str, dict[str, Any]] | None, model_dir: Path | None,
+                     frozen: str | None = None) -> tuple[dict[str, Any], str]:
     from hasila.train.gold import gold_documents
 
-    docs = gold_documents(split)
+    docs = gold_documents(split, frozen=frozen)
     if predictions is not None:
         missing = [d.doc_id for d in docs if d.doc_id not in predictions]
         if missing:

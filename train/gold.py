@@ -127,13 +127,15 @@ def documents_to_rows(docs: Sequence[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def gold_dataset_dict(statuses: Sequence[str] = ("gold",), store_root: Path | None = None, selection: Path | None = None) -> Any:
-    """The gold store as a ``DatasetDict`` with splits train / validation / test."""
+def gold_dataset_dict(statuses: Sequence[str] = ("gold",), store_root: Path | None = None, selection: Path | None = None,
+                      frozen: str | None = None) -> Any:
+    """The gold store as a ``DatasetDict`` with splits train / validation / test (``frozen``:
+    "dev_2015", the 2015 tables with the old dev split as validation)."""
     import datasets
     from hasila.train.corpora import NER_FEATURES
 
     docs = gold_documents(None, statuses, store_root)
-    table = read_split_table(selection) if docs else {}
+    table = read_split_table(selection, frozen=frozen) if docs else {}
     by_split: dict[str, list[Any]] = {"train": [], "validation": [], "test": []}
     for d in docs:
         split = document_split(d, table)

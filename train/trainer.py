@@ -102,10 +102,10 @@ def load_dataset_split(spec: CorpusSpec) -> Any:
     import datasets
     from hasila.train.corpora import CORPORA, load_corpus
 
-    if spec.name == "gold":
+    if spec.name in ("gold", "gold2015"):
         from hasila.train.gold import gold_dataset_dict
 
-        obj = gold_dataset_dict()
+        obj = gold_dataset_dict(frozen="dev_2015" if spec.name == "gold2015" else None)
     elif spec.name in CORPORA:
         obj = load_corpus(spec.name)
     elif Path(spec.name).exists():
