@@ -39,7 +39,8 @@ def _is_and_number(word: str) -> bool:
     return len(word) > 1 and word[0] == "و" and _is_number(word[1:])
 
 
-def _value(text: str) -> int | None:
+def figure_value(text: str) -> int | None:
+    """The value the parser reads in a count span (else its lower bound; None if unreadable)."""
     try:
         q = parse_quantity(text)
     except (QuantityError, ValueError):
@@ -79,7 +80,7 @@ def whole_figures(text: str, words: Sequence[tuple[int, int]], entities: Sequenc
             out.append(ent)
             continue
         s, e = words[first][0], words[j][1]
-        old, new = _value(ent.text), _value(text[s:e])
+        old, new = figure_value(ent.text), figure_value(text[s:e])
         if new is None or (old is not None and new <= old):
             out.append(ent)
             continue

@@ -77,13 +77,9 @@ class DocView:
 
 
 def _figure_value(text: str) -> int | None:
-    from hasila.infer.quantity import QuantityError, parse_quantity
+    from hasila.infer.figures import figure_value
 
-    try:
-        q = parse_quantity(text)
-    except (QuantityError, ValueError):
-        return None
-    return q.value if q.value is not None else q.low
+    return figure_value(text)
 
 
 def role_features(view: DocView, text: str, figures: Sequence[Entity]) -> np.ndarray:

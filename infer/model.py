@@ -402,6 +402,19 @@ class WordEncoder:
         return out
 
 
+def _word_positions(doc: EncodedDoc, starts: Sequence[int], window: int,
+                    window_lengths: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """For the words the model saw (mask), where their first sub-word's output sits in the
+    window outputs laid end to end, taking for each word the window where it is most central."""
+    choice = most_central_window(len(doc.ids), window, starts)
+    seen = doc.first_token >= 0
+    tok = doc.first_token[seen]
+    win = choice[tok]
+    lengths = np.asarray(window_lengths, dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    return seen, offsets[win] + tok - np.asarray(starts, dtype=np.int64)[win]
+
+
 def _collect_words(doc: EncodedDoc, starts: Sequence[int], window: int, tag_ids: Sequence[np.ndarray],
                    probs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Per word: tag id and probability from the window where its first sub-word is most central."""
@@ -410,14 +423,7 @@ def _collect_words(doc: EncodedDoc, starts: Sequence[int], window: int, tag_ids:
     p = np.ones(n_words, dtype=np.float32)
     if not starts:
         return tags, p
-    choice = most_central_window(len(doc.ids), window, starts)
-    seen = doc.first_token >= 0
-    tok = doc.first_token[seen]
-    win = choice[tok]
-    # Window outputs end to end: a word's score sits at its window's offset + its position there.
-    lengths = np.fromiter(map(len, tag_ids), dtype=np.int64, count=len(tag_ids))
-    offsets = np.cumsum(lengths) - lengths
-    at = offsets[win] + tok - np.asarray(starts, dtype=np.int64)[win]
+    seen, at = _word_positions(doc, starts, window, [len(t) for t in tag_ids])
     tags[seen] = np.concatenate(tag_ids)[at]
     p[seen] = np.concatenate(probs)[at]
     return tags, p
@@ -430,13 +436,7 @@ def _collect_vectors(doc: EncodedDoc, starts: Sequence[int], window: int, vector
     out = np.zeros((len(doc.first_token), hidden), dtype=np.float16)
     if not starts:
         return out
-    choice = most_central_window(len(doc.ids), window, starts)
-    seen = doc.first_token >= 0
-    tok = doc.first_token[seen]
-    win = choice[tok]
-    lengths = np.fromiter(map(len, vectors), dtype=np.int64, count=len(vectors))
-    offsets = np.cumsum(lengths) - lengths
-    at = offsets[win] + tok - np.asarray(starts, dtype=np.int64)[win]
+    seen, at = _word_positions(doc, starts, window, [len(v) for v in vectors])
     out[seen] = np.concatenate(vectors)[at]
     return out
 
