@@ -48,6 +48,8 @@ DATASET_TITLES = {
     "anercorp-camel-test": "ANERcorp, CAMeL Lab test split",
     "gold-dev": "Hasila gold annotations, dev split (v2: SaudiNewsNet dev rebalanced + webnews dev, by event)",
     "gold-test": "Hasila gold annotations, test split (SaudiNewsNet: later dates + an unseen outlet; webnews: held-out events)",
+    "gold-dev-2015": "The 2015 dev split, frozen (SaudiNewsNet only; for before/after figures — 17 of its 77 articles, "
+                     "reports of the Asir bombing, moved to train in the v2 splits, so a model trained on v2 has seen them)",
 }
 
 
@@ -218,7 +220,7 @@ def _heads_section(model_dir: Path | None) -> list[str]:
         "head (each KILLED/WOUNDED figure → incident / repeat / part / total / superseded / cumulative / background / "
         "not_violence) and an **incident-argument** head (each figure and a PER/ORG/LOC/DATE span near it → perpetrator / "
         "victim / location / date / source / none). Two-layer perceptrons over pooled span vectors and position features "
-        "(`hasila.infer.heads`), trained on the gold train split with the tagger frozen (`python -m hasila.train.heads`)."
+        "(`hasila.infer.heads`), trained on the gold train split with the tagger frozen (`hasila-train heads`)."
     )
     out += ["", f"Training: {t.get('train_figures')} gold figures, {t.get('train_pairs')} figure–span pairs; seeds "
             f"{t.get('seeds')}; dev incident F1 by seed {[round(x * 100, 1) for x in t.get('dev_incident_f1_by_seed', [])]}. "
@@ -227,6 +229,11 @@ def _heads_section(model_dir: Path | None) -> list[str]:
             f"background / not_violence with probability ≥ {cfg.get('drop_threshold')} make no incident (rule `H-role`; "
             f"{'off' if cfg.get('drop_threshold', 1.01) > 1 else 'on'}); fields filled by the argument head where it is "
             f"confident (rule `H-arg`, field: threshold): {cfg.get('fields') or 'none'}; the rules decide the rest.",
+            "", "Confidence: an incident's `confidence` (`confidence_source: heads`) and each field's `field_confidence` "
+            "are the heads' probabilities through histogram-binning maps fitted on dev; expected calibration error "
+            "(raw → maps cross-fitted on two halves of dev): "
+            + ", ".join(f"{k} {v['ece_raw']:.3f} → {v['ece_calibrated_crossfit']:.3f}" for k, v in (t.get("calibration") or {}).items())
+            + ".",
             "", "Limits: the heads learned from a few hundred articles; roles that are rare in the gold (total, superseded, "
             "background) are the least reliable, and a field the head leaves to the rules is only as good as the rules."]
     return out
