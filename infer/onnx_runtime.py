@@ -58,7 +58,10 @@ class RuntimeUnavailable(ModelError):
 
 
 def cache_dir() -> Path:
-    """``$HASILA_CACHE/onnx`` if set, else ``~/.cache/hasila/onnx``."""
+    """``$HASILA_ONNX_CACHE`` if set, else ``$HASILA_CACHE/onnx``, else ``~/.cache/hasila/onnx``."""
+    own = os.environ.get("HASILA_ONNX_CACHE")
+    if own:
+        return Path(own)
     root = os.environ.get("HASILA_CACHE")
     return (Path(root) if root else Path.home() / ".cache" / "hasila") / "onnx"
 

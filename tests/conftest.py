@@ -37,11 +37,12 @@ def corpus_path():
 
 @pytest.fixture(scope="session", autouse=True)
 def derived_graphs_in_tmp(tmp_path_factory):
-    """ONNX graphs built on first use (the CPU default runtime) go to a temporary cache, never the user's."""
-    old = os.environ.get("HASILA_CACHE")
-    os.environ["HASILA_CACHE"] = str(tmp_path_factory.mktemp("hasila-cache"))
+    """ONNX graphs built on first use (the CPU default runtime) go to a temporary cache, never the
+    user's. Only the ONNX cache moves: the pinned base-encoder wheels stay where setup put them."""
+    old = os.environ.get("HASILA_ONNX_CACHE")
+    os.environ["HASILA_ONNX_CACHE"] = str(tmp_path_factory.mktemp("onnx-cache"))
     yield
     if old is None:
-        os.environ.pop("HASILA_CACHE", None)
+        os.environ.pop("HASILA_ONNX_CACHE", None)
     else:
-        os.environ["HASILA_CACHE"] = old
+        os.environ["HASILA_ONNX_CACHE"] = old

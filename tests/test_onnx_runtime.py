@@ -25,13 +25,13 @@ LONG = " ".join(TEXTS)  # longer than the tiny model's 64 positions: several win
 @pytest.fixture(scope="module", autouse=True)
 def cache_in_tmp(tmp_path_factory):
     """Derived graphs go to a temporary cache, never the user's."""
-    old = os.environ.get("HASILA_CACHE")
-    os.environ["HASILA_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    old = os.environ.get("HASILA_ONNX_CACHE")
+    os.environ["HASILA_ONNX_CACHE"] = str(tmp_path_factory.mktemp("cache"))
     yield
     if old is None:
-        os.environ.pop("HASILA_CACHE", None)
+        os.environ.pop("HASILA_ONNX_CACHE", None)
     else:
-        os.environ["HASILA_CACHE"] = old
+        os.environ["HASILA_ONNX_CACHE"] = old
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +83,9 @@ def test_graphs_are_built_once_into_the_cache(tiny_path, onnx_clf):
 
 
 def test_a_damaged_cached_graph_is_a_clear_error(tiny_path, tmp_path, monkeypatch):
-    monkeypatch.setenv("HASILA_CACHE", str(tmp_path))
+    monkeypatch.setenv("HASILA_ONNX_CACHE", str(tmp_path))
     path = onnx_runtime.derived_path(tiny_path, "fp32")
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not a graph")
     with pytest.raises(ModelError, match="delete it"):
         OnnxTokenClassifier.load(tiny_path, variant="fp32")
