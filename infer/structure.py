@@ -96,6 +96,12 @@ def fill_fields(heads: StructureHeads, structure: Structure, norm: NormalizedTex
                 changes[field] = None
         new = inc
         changes = {k: v for k, v in changes.items() if v != getattr(inc, k)}
+        # One side is not both: a perpetrator the head picks must not be the incident's victim,
+        # nor a victim its perpetrator (the other field as it will stand).
+        for field, other in (("perpetrator", "victim"), ("victim", "perpetrator")):
+            mine, theirs = changes.get(field), changes.get(other, getattr(inc, other))
+            if mine is not None and theirs is not None and _same_side(mine, theirs):
+                del changes[field]
         if changes:
             extra = {}
             for k, v in inc.extra.items():
@@ -113,6 +119,12 @@ def fill_fields(heads: StructureHeads, structure: Structure, norm: NormalizedTex
 
 # Extras of an incident that describe the rules' choice of a field (dropped when H-arg replaces it).
 _FIELD_EXTRAS = {"location": ("location_context",), "perpetrator": ("perpetrator_is_other_side",)}
+
+
+def _same_side(a: Any, b: Any) -> bool:
+    from hasila.infer.actors import actor_key
+
+    return (a.start < b.end and b.start < a.end) or actor_key(a.text) == actor_key(b.text)
 
 
 def _describes(key: str, changes: dict[str, Any]) -> bool:

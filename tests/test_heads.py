@@ -135,3 +135,42 @@ def _docs():
     from hasila.infer.inputs import InputDoc
 
     return [InputDoc("a", TEXT)]
+
+
+def test_h_arg_never_makes_the_victim_the_perpetrator():
+    """Rule H-arg: the argument head's perpetrator may not be the incident's victim (example-04:
+    «قتل 35 من عناصر قوات النظام … في هجمات … لتنظيم الدولة الإسلامية»)."""
+    from hasila.infer.heads import ARG_LABELS
+    from hasila.infer.normalize import normalize
+    from hasila.infer.structure import Structure, fill_fields
+    from hasila.infer.tokenize import split_words
+    from hasila.infer.types import Count, Incident, Quantity
+
+    text = "قتل 35 من عناصر قوات النظام في هجمات لتنظيم الدولة"
+    norm = normalize(text)
+    words = split_words(norm.text)
+    fig = Entity("KILLED", Span.of(norm.text, 4, 6))
+    victim = Entity("ORG", Span.of(norm.text, text.index("قوات"), text.index("قوات") + len("قوات النظام")))
+    group = Entity("ORG", Span.of(norm.text, text.index("لتنظيم"), len(text)))
+
+    class Stub:
+        config = {"fields": {"perpetrator": 0.1}}
+
+        def field_thresholds(self):
+            return {"perpetrator": 0.1}
+
+        def arguments(self, view, figure, entities):
+            return {"perpetrator": (victim, 0.9)}  # a confused head: the victim as the attacker
+
+        def arg(self, x):
+            return np.zeros((len(x), len(ARG_LABELS)), dtype=np.float32)
+
+        def calibrated(self, what, p):
+            return None
+
+    view = DocView(np.zeros((len(words), 4), dtype=np.float32), words, [(0, len(text))])
+    inc = Incident(evidence=Span.of(text, 0, len(text)), killed=Count(Span.of(text, 4, 6), Quantity(35, 35, 35, "exact")),
+                   victim=Span.of(text, victim.start, victim.end), perpetrator=Span.of(text, group.start, group.end))
+    out = fill_fields(Stub(), Structure(view, [], set()), norm, [inc], [fig, victim, group])
+    assert out[0].perpetrator.text == "لتنظيم الدولة"  # the rule's choice stays
+    assert "learned_fields" not in out[0].extra
