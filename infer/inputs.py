@@ -146,12 +146,14 @@ def decode_utf8(data: bytes, where: str) -> tuple[str | None, InputError | None]
 
 
 def _looks_like_utf16(data: bytes) -> str | None:
-    """``utf-16-le``/``-be`` for BOM-less UTF-16 of mostly ASCII/Arabic text (a NUL or an
-    Arabic block high byte at every other position), else None."""
+    """``utf-16-le``/``-be`` for BOM-less UTF-16 of ASCII/Arabic text: a NUL or an Arabic block
+    high byte at 60 % or more of every other position (punctuation, joiners and emoji have other
+    high bytes; UTF-8 and Windows-1256 Arabic never come near it: checked on all 599 webnews
+    excerpts in each encoding), else None."""
     if len(data) < 4 or len(data) % 2:
         return None
     for codec, high in (("utf-16-le", data[1::2]), ("utf-16-be", data[0::2])):
-        if sum(1 for b in high if b in (0, 6)) >= 0.9 * len(high):
+        if sum(1 for b in high if b in (0, 6)) >= 0.6 * len(high):
             return codec
     return None
 

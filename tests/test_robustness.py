@@ -381,3 +381,17 @@ def test_fuzz_the_command_end_to_end(model_dir):
     assert totals["docs"] > 300 and totals["ok"] > 100 and totals["error"] > 20 and totals["warnings"] > 10
     assert {k: totals[k] for k in ("crashes", "missing", "extra", "bad_offsets", "invalid")} == dict.fromkeys(
         ("crashes", "missing", "extra", "bad_offsets", "invalid"), 0), totals
+
+
+def test_bomless_utf16_with_punctuation_and_emoji_is_read_as_utf16():
+    # found by benchmarks/fuzz_extract.py at 100,000 documents: joiners, dashes and emoji pushed the
+    # share of NUL/Arabic high bytes under the old 90 % cut, and the file was read as Windows-1256
+    from hasila.infer.inputs import decode_bytes
+
+    text = "\u200d\nثلاثة  الدولة الإنسان \t؟ 🙂— النظام \n 🙂 قتل 5 في حمص"
+    for codec in ("utf-16-le", "utf-16-be"):
+        got, error, warning = decode_bytes(text.encode(codec), "f.txt", "auto")
+        assert error is None and got == text, codec
+    arabic = "قتل 12 جنديا في هجوم على حاجز قرب حلب"
+    for codec in ("utf-8", "cp1256"):  # never mistaken for UTF-16
+        assert decode_bytes(arabic.encode(codec), "f.txt", "auto")[0] == arabic
