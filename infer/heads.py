@@ -76,18 +76,14 @@ class DocView:
         return self.vectors[a:b].mean(0)
 
 
-def _figure_value(text: str) -> int | None:
-    from hasila.infer.figures import figure_value
-
-    return figure_value(text)
-
-
 def role_features(view: DocView, text: str, figures: Sequence[Entity]) -> np.ndarray:
     """[n_figures, 3H + N_ROLE_SCALARS]: the figure, its sentence, ±8 words around it, and
     position/value features (repeats and totals are about where else the value occurs)."""
     h = view.vectors.shape[1]
     out = np.zeros((len(figures), 3 * h + N_ROLE_SCALARS), dtype=np.float32)
-    values = [_figure_value(f.text) for f in figures]
+    from hasila.infer.figures import figure_value
+
+    values = [figure_value(f.text) for f in figures]
     n_words = max(1, len(view.words))
     n_sent = max(1, len(view.sentences))
     sent_of = [view.sentence_of(f.start) for f in figures]
@@ -242,19 +238,27 @@ class StructureHeads:
         tau = float(self.config.get("drop_threshold", 1.01))
         return {(g.entity.start, g.entity.end) for g in guesses if g.role in NO_INCIDENT_ROLES and g.probability >= tau}
 
+    def argument_table(self, view: DocView, figure: Entity, entities: Sequence[Entity]) -> tuple[list[Entity], np.ndarray]:
+        """The figure's candidates and, per candidate, the probability of each of ARG_LABELS."""
+        cands = candidates_for(view, figure, entities)
+        probs = self.arg(pair_features(view, figure, cands)) if cands else np.zeros((0, len(ARG_LABELS)), np.float32)
+        return cands, probs
+
+    @staticmethod
+    def best_arguments(cands: Sequence[Entity], probs: np.ndarray) -> dict[str, tuple[Entity, float]]:
+        """Per argument, the best candidate of a table and its probability."""
+        best: dict[str, tuple[Entity, float]] = {}
+        if not len(cands):
+            return best
+        for k, name in enumerate(ARG_LABELS):
+            if name != "none":
+                j = int(probs[:, k].argmax())
+                best[name] = (cands[j], float(probs[j, k]))
+        return best
+
     def arguments(self, view: DocView, figure: Entity, entities: Sequence[Entity]) -> dict[str, tuple[Entity, float]]:
         """Per argument, the best candidate and its probability (only arguments some candidate has)."""
-        cands = candidates_for(view, figure, entities)
-        if not cands:
-            return {}
-        probs = self.arg(pair_features(view, figure, cands))
-        best: dict[str, tuple[Entity, float]] = {}
-        for k, name in enumerate(ARG_LABELS):
-            if name == "none":
-                continue
-            j = int(probs[:, k].argmax())
-            best[name] = (cands[j], float(probs[j, k]))
-        return best
+        return self.best_arguments(*self.argument_table(view, figure, entities))
 
     def calibrated(self, what: str, p: float) -> float | None:
         """``p`` through the dev-fitted binning map ``calibration[what]`` (None without one)."""

@@ -265,6 +265,21 @@ class TokenClassifier:
             w0 += len(starts)
         return out
 
+    def _pack(self, windows: Sequence[np.ndarray], batch: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Input ids (special tokens around each window, padded to the batch's longest) and the
+        attention mask of one batch of windows (both runtimes build their batches here)."""
+        pre, suf = len(self.prefix_ids), len(self.suffix_ids)
+        width = pre + max(len(windows[j]) for j in batch) + suf
+        input_ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        input_ids[:, :pre] = self.prefix_ids
+        for r, j in enumerate(batch):
+            n = len(windows[j])
+            input_ids[r, pre:pre + n] = windows[j]
+            input_ids[r, pre + n:pre + n + suf] = self.suffix_ids
+            mask[r, :pre + n + suf] = 1
+        return input_ids, mask
+
     def _run_windows(self, windows: Sequence[np.ndarray], batch_size: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray] | None]:
         """Argmax tag ids and their probabilities for each window's content tokens (and their
         last hidden states when ``with_vectors``)."""
@@ -274,7 +289,7 @@ class TokenClassifier:
         tag_ids: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
         probs: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
         vectors: list[np.ndarray] | None = [None] * len(windows) if self.with_vectors else None  # type: ignore[list-item]
-        pre, suf = len(self.prefix_ids), len(self.suffix_ids)
+        pre = len(self.prefix_ids)
 
         def fetch(pending: tuple[list[int], Any, Any, Any]) -> None:
             batch, p, t, hs = pending
@@ -291,15 +306,7 @@ class TokenClassifier:
         with torch.inference_mode():
             for b in range(0, len(order), batch_size):
                 batch = order[b:b + batch_size]
-                width = pre + len(windows[batch[0]]) + suf
-                input_ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
-                mask = np.zeros((len(batch), width), dtype=np.int64)
-                input_ids[:, :pre] = self.prefix_ids
-                for r, j in enumerate(batch):
-                    n = len(windows[j])
-                    input_ids[r, pre:pre + n] = windows[j]
-                    input_ids[r, pre + n:pre + n + suf] = self.suffix_ids
-                    mask[r, :pre + n + suf] = 1
+                input_ids, mask = self._pack(windows, batch)
                 ids_t = torch.from_numpy(input_ids).to(self.device, non_blocking=True)
                 mask_t = torch.from_numpy(mask).to(self.device, non_blocking=True)
                 kwargs = {"output_hidden_states": True} if self.with_vectors else {}

@@ -340,18 +340,10 @@ class OnnxTokenClassifier(TokenClassifier):
         tag_ids: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
         probs: list[np.ndarray] = [None] * len(windows)  # type: ignore[list-item]
         vectors: list[np.ndarray] | None = [None] * len(windows) if self.with_vectors else None  # type: ignore[list-item]
-        pre, suf = len(self.prefix_ids), len(self.suffix_ids)
+        pre = len(self.prefix_ids)
         for b in range(0, len(order), batch_size):
             batch = order[b:b + batch_size]
-            width = pre + len(windows[batch[0]]) + suf
-            input_ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            input_ids[:, :pre] = self.prefix_ids
-            for r, j in enumerate(batch):
-                n = len(windows[j])
-                input_ids[r, pre:pre + n] = windows[j]
-                input_ids[r, pre + n:pre + n + suf] = self.suffix_ids
-                mask[r, :pre + n + suf] = 1
+            input_ids, mask = self._pack(windows, batch)
             logits, hs = self.logits(input_ids, mask)
             t, p = _argmax_prob(logits)
             if hs is not None:

@@ -95,7 +95,7 @@ class Extractor:
     def __init__(self, model: TokenClassifier | str | None = None, *, device: str | None = "auto",
                  batch_size: int = DEFAULT_BATCH_SIZE, dtype: Any = None, chunk_size: int | None = None,
                  workers: int = 0, explain: bool = False, disable: Collection[str] | None = None,
-                 heads: bool | StructureHeads | None = True, head_fields: dict[str, float] | None = None,
+                 heads: bool | StructureHeads | None = True,
                  runtime: str | None = "auto") -> None:
         if isinstance(model, TokenClassifier):
             self.classifier = model
@@ -116,11 +116,8 @@ class Extractor:
         else:
             self.heads = None
         if self.heads is not None:
-            self.heads.check_tagger(self.classifier.info.sha256,
-                                    getattr(getattr(self.classifier, "model", None), "config", None) and
-                                    getattr(self.classifier.model.config, "hidden_size", None), str(model_dir))
-        if self.heads is not None and head_fields is not None:
-            self.heads = StructureHeads(self.heads.role, self.heads.arg, {**self.heads.config, "fields": head_fields})
+            config = getattr(getattr(self.classifier, "model", None), "config", None)  # the ONNX runtime has none
+            self.heads.check_tagger(self.classifier.info.sha256, getattr(config, "hidden_size", None), str(model_dir))
         self.classifier.with_vectors = self.heads is not None
         self.batch_size = batch_size
         self.chunk_size = chunk_size or default_chunk_size(batch_size)

@@ -84,7 +84,8 @@ def fill_fields(heads: StructureHeads, structure: Structure, norm: NormalizedTex
         if fig is None:
             out.append(replace(inc, **{f: None for f in fields}) if learned_only else inc)
             continue
-        best = heads.arguments(structure.view, fig, entities)
+        cands, probs = heads.argument_table(structure.view, fig, entities)  # once per incident
+        best = heads.best_arguments(cands, probs)
         changes: dict[str, Any] = {}
         for field, tau in fields.items():
             if field not in FIELD_ARGS:
@@ -113,7 +114,7 @@ def fill_fields(heads: StructureHeads, structure: Structure, norm: NormalizedTex
                     extra[k] = v
             extra["learned_fields"] = sorted(changes)  # rule H-arg chose these
             new = replace(inc, extra=extra, **changes)
-        out.append(_with_confidence(heads, structure, norm, new, fig, entities))
+        out.append(_with_confidence(heads, structure, norm, new, fig, cands, probs))
     return out
 
 
@@ -142,14 +143,11 @@ def incident_score(structure: Structure, fig: Entity) -> float | None:
     return None
 
 
-def field_scores(heads: StructureHeads, structure: Structure, norm: NormalizedText, inc: Incident, fig: Entity,
-                 entities: Sequence[Entity]) -> dict[str, float]:
+def field_scores(norm: NormalizedText, inc: Incident, cands: Sequence[Entity], probs: np.ndarray) -> dict[str, float]:
     """Per set field, the argument head's probability of that field for the chosen span (0 when
-    the span is no candidate of the head's)."""
-    from hasila.infer.heads import ARG_LABELS, candidates_for, pair_features
+    the span is no candidate of the head's), from the figure's argument table."""
+    from hasila.infer.heads import ARG_LABELS
 
-    cands = candidates_for(structure.view, fig, entities)
-    probs = heads.arg(pair_features(structure.view, fig, cands)) if cands else None
     out = {}
     for field in CONFIDENCE_FIELDS:
         value = getattr(inc, field)
@@ -158,7 +156,7 @@ def field_scores(heads: StructureHeads, structure: Structure, norm: NormalizedTe
         span = value.span if field == "date" else value
         at = _to_norm(norm, span.start, span.end)
         p = 0.0
-        if probs is not None and at is not None:
+        if at is not None:
             for j, c in enumerate(cands):
                 if c.start < at[1] and at[0] < c.end:
                     p = max(p, float(probs[j, ARG_LABELS.index(field)]))
@@ -167,13 +165,13 @@ def field_scores(heads: StructureHeads, structure: Structure, norm: NormalizedTe
 
 
 def _with_confidence(heads: StructureHeads, structure: Structure, norm: NormalizedText, inc: Incident, fig: Entity,
-                     entities: Sequence[Entity]) -> Incident:
+                     cands: Sequence[Entity], probs: np.ndarray) -> Incident:
     """The incident's confidence and its fields' (``field_confidence``) from the heads, through
     the dev-fitted calibration; unchanged where the model has no calibration."""
     raw = incident_score(structure, fig)
     conf = heads.calibrated("incident", raw) if raw is not None else None
     fields = {}
-    raw_fields = field_scores(heads, structure, norm, inc, fig, entities)
+    raw_fields = field_scores(norm, inc, cands, probs)
     for field, p in raw_fields.items():
         c = heads.calibrated(field, p)
         if c is not None:

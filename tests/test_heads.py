@@ -159,8 +159,12 @@ def test_h_arg_never_makes_the_victim_the_perpetrator():
         def field_thresholds(self):
             return {"perpetrator": 0.1}
 
-        def arguments(self, view, figure, entities):
-            return {"perpetrator": (victim, 0.9)}  # a confused head: the victim as the attacker
+        def argument_table(self, view, figure, entities):
+            probs = np.zeros((1, len(ARG_LABELS)), dtype=np.float32)
+            probs[0, ARG_LABELS.index("perpetrator")] = 0.9  # a confused head: the victim as the attacker
+            return [victim], probs
+
+        best_arguments = staticmethod(StructureHeads.best_arguments)
 
         def arg(self, x):
             return np.zeros((len(x), len(ARG_LABELS)), dtype=np.float32)

@@ -4,7 +4,6 @@ cache, the command's and the API's --runtime, and the int8 parity gates on a gol
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -22,16 +21,7 @@ TEXTS = [parse_markup(s)[0] for s in TINY_SENTENCES]
 LONG = " ".join(TEXTS)  # longer than the tiny model's 64 positions: several windows, padded batches
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cache_in_tmp(tmp_path_factory):
-    """Derived graphs go to a temporary cache, never the user's."""
-    old = os.environ.get("HASILA_ONNX_CACHE")
-    os.environ["HASILA_ONNX_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if old is None:
-        os.environ.pop("HASILA_ONNX_CACHE", None)
-    else:
-        os.environ["HASILA_ONNX_CACHE"] = old
+# Derived graphs go to a temporary cache, never the user's: tests/conftest.py does it for the session.
 
 
 @pytest.fixture(scope="module")

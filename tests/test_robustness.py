@@ -43,24 +43,8 @@ V1 = ("doc_id", "incident", "event_date", "time_precision", "date_precision", "d
       "injuries_end", "confidence")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return str(build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", train_steps=150))
-
-
-@pytest.fixture(scope="module")
-def validator():
-    return jsonschema.Draft202012Validator(load_schema())
+# The command's fixtures (one torch thread, the tiny model, the schema validator), shared, not copied.
+from test_extract_cli import model_dir, one_thread, validator  # noqa: E402,F401
 
 
 def jsonl(path: Path, rows) -> Path:

@@ -387,10 +387,6 @@ def _same_field(a: Any, b: Any, field: str) -> bool:
     return same_name(a.text, b.text, field)
 
 
-def _field_value(inc: Incident, field: str) -> Any:
-    return getattr(inc, field)
-
-
 def _figure_value(c: Any) -> int | None:
     q = c.quantity
     return q.value if q.value is not None else q.low
@@ -432,7 +428,7 @@ def _doc_counts(doc: ScoredDoc) -> dict[str, float]:
     for f in ANALYST_FIELDS:
         n = ok = 0
         for i, j in pairs:
-            a, b = _field_value(doc.pred[i], f), _field_value(doc.gold[j], f)
+            a, b = getattr(doc.pred[i], f), getattr(doc.gold[j], f)
             if a is None and b is None:
                 continue
             n += 1
