@@ -11,8 +11,9 @@ Both sides read the same articles with the same model and end with incidents:
   over the normalized texts (one call with ``batch_size``, windows via ``stride``), its
   character spans turned into entities and passed to the same assembly.
 
-The hasila side runs the model on ``--runtime`` (auto: fp32 ONNX Runtime on CPU, see
-infer/onnx_runtime.py); the naive side always on PyTorch fp32, in a process of its own, so that
+The hasila side runs the model on ``--runtime`` (auto: what ``hasila-extract`` picks on this
+machine, see ``infer/onnx_runtime.resolve_runtime``), and ``--also`` times it on other runtimes,
+each in a process of its own, in the same run; the naive side always on PyTorch fp32, in a process of its own, so that
 each side's peak memory (RSS, from the kernel's high-water mark) is its own.
 
 Reported: articles/s and sub-word tokens/s (tokens counted once, outside the timing), then a
@@ -181,8 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top", type=int, default=20, help="functions to list from the profile")
     p.add_argument("--int8", action="store_true",
                    help="experiment: hasila side with int8 linear layers (see quantize_linear_int8; naive stays fp32)")
-    p.add_argument("--runtime", choices=("auto", "torch", "onnx", "int8"), default="auto",
-                   help="hasila side's model runtime (default: what hasila-extract uses: fp32 ONNX on CPU)")
+    p.add_argument("--runtime", choices=("auto", "torch", "bf16", "onnx", "int8"), default="auto",
+                   help="hasila side's model runtime (default: what hasila-extract uses on this machine)")
+    p.add_argument("--also", action="append", default=[], choices=("torch", "bf16", "onnx", "int8"),
+                   help="repeatable: time the hasila path on this runtime too, in a process of its own, in the same run")
     p.add_argument("--no-naive", action="store_true", help="skip the transformers pipeline baseline")
     p.add_argument("--model-only", type=int, default=0, metavar="N",
                    help="also time the model alone (windows, forward passes, word scores) on N articles encoded beforehand")
@@ -282,6 +285,23 @@ def main(argv: list[str] | None = None) -> int:
               f"({inc_n} incidents, {n_n} articles)  peak RSS {naive['peak_rss_mib']:.0f} MiB   speed-up x{speedup:.2f}")
         print(f"load average {' '.join(f'{x:.2f}' for x in __import__('os').getloadavg())} (1, 5, 15 min) at the end")
         figures["load_average_end"] = __import__("os").getloadavg()
+
+    if args.also:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        figures["also"] = {}
+        for runtime in args.also:
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+                r = child.submit(hasila_side, model_path, runtime, device, articles, args.batch_size, args.repeats,
+                                 args.threads).result()
+            r.update(articles_per_s=len(articles) / r["seconds"], tokens_per_s=tokens / r["seconds"])
+            if "naive" in figures:
+                r["speedup"] = r["articles_per_s"] / figures["naive"]["articles_per_s"]
+            figures["also"][runtime] = r
+            print(f"hasila, {r['runtime']:<11} : {r['seconds']:8.3f} s  {r['articles_per_s']:9.1f} articles/s  "
+                  f"{r['tokens_per_s']:11.0f} tokens/s  ({r['incidents']} incidents)  peak RSS {r['peak_rss_mib']:.0f} MiB"
+                  + (f"   speed-up x{r['speedup']:.2f}" if "speedup" in r else ""))
 
     if workers:  # the profile of the main process would show only waiting
         if args.json:

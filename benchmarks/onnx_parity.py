@@ -10,7 +10,7 @@ gates, and (``--sensitivity``) which layers int8 hurts.
   PyTorch's, the same incident figures in >= 97 % of the documents;
 - sensitivity: each group of MatMul layers (by kind, then by layer) quantized *alone*, the rest
   fp32; share of tokens whose tag changes and largest logit gap against fp32, on ``--docs``
-  documents. The groups that hurt most are the candidates for ``FP32_NODES``.
+  documents (the int8 recipe of ``hasila.infer.int8``, one group at a time).
 """
 
 from __future__ import annotations
@@ -22,63 +22,52 @@ import tempfile
 import time
 from pathlib import Path
 
-GROUPS_BY_KIND = {
-    "embeddings": ("EmbedLayerNormalization",),
-    "attention q/k/v": ("Attention_",),
-    "attention output": ("attention/output/dense",),
-    "feed-forward in": ("intermediate/dense",),
-    "feed-forward out": ("/output/dense/MatMul",),
-    "classifier": ("classifier",),
-}
-
-
-def _all_nodes(fused: Path) -> list[str]:
-    import onnx
-
-    return [n.name for n in onnx.load(str(fused), load_external_data=False).graph.node
-            if n.op_type in ("MatMul", "Attention", "EmbedLayerNormalization")]
-
-
-def _matches(node: str, pattern: str) -> bool:
-    # "/output/dense/MatMul" is the feed-forward's; the attention's is "attention/output/dense".
-    if pattern == "/output/dense/MatMul":
-        return pattern in node and "attention/" not in node
-    return pattern in node
-
-
-def _only(fused: Path, patterns: tuple[str, ...], out: Path) -> None:
-    """Quantize only the nodes matching ``patterns`` (per-channel dynamic int8)."""
-    import logging
-
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    names = [n for n in _all_nodes(fused) if any(_matches(n, p) for p in patterns)]
-    logging.getLogger().setLevel(logging.ERROR)
-    quantize_dynamic(str(fused), str(out), per_channel=True, weight_type=QuantType.QInt8, nodes_to_quantize=names,
-                     extra_options={"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT})
+def _kind(module: str) -> str:
+    if ".attention.self." in module:
+        return "attention q/k/v"
+    if module.endswith("attention.output.dense"):
+        return "attention output"
+    if module.endswith("intermediate.dense"):
+        return "feed-forward in"
+    if module.endswith("output.dense"):
+        return "feed-forward out"
+    return module.rsplit(".", 1)[-1]  # classifier
 
 
 def sensitivity(model: str, docs, n_docs: int) -> list[dict]:
-    import numpy as np
+    """Each group of linear layers (by kind, then by layer) on int8 *alone*, the rest fp32: share
+    of tags changed and largest logit change against the fp32 graph."""
+    import re
 
+    import numpy as np
+    import onnx
+    from safetensors.numpy import load_file
+
+    from hasila.infer.int8 import quantize_graph
     from hasila.infer.model import TokenClassifier
-    from hasila.infer.onnx_runtime import build, derived_path, make_session
+    from hasila.infer.onnx_runtime import build, load_calibration, make_session, weights_sha256
     from hasila.train.runtime_parity import padded_batches
 
     clf = TokenClassifier.load(model, device="cpu")
-    build(model, "int8")  # makes the fused graph too
-    fused = derived_path(Path(model), "fused")
-    ref = make_session(fused)
+    fp32 = build(model, "fp32")
+    cal = load_calibration(Path(model), weights_sha256(Path(model)))
+    state = load_file(str(Path(model) / "model.safetensors"))
+    ref = make_session(fp32)
     batches = padded_batches(clf, [d.text for d in docs[:n_docs]])
     ref_out = [ref.run(["logits"], {"input_ids": i, "attention_mask": a})[0] for i, a in batches]
-    groups = dict(GROUPS_BY_KIND)
-    groups.update({f"layer {k}": (f"layer.{k}/", f"Attention_{k}") for k in range(clf.model.config.num_hidden_layers)})
+    modules = sorted(cal.inputs)
+    groups: dict[str, list[str]] = {}
+    for m in modules:
+        groups.setdefault(_kind(m), []).append(m)
+        layer = re.search(r"layer\.(\d+)\.", m)
+        if layer:
+            groups.setdefault(f"layer {layer.group(1)}", []).append(m)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, patterns in groups.items():
+        for name, members in groups.items():
             out = Path(tmp) / "q.onnx"
-            _only(fused, patterns, out)
+            graph, _ = quantize_graph(onnx.load(str(fp32)), cal, state, exclude=[m for m in modules if m not in members])
+            onnx.save(graph, str(out))
             sess = make_session(out)
             flips = tokens = 0
             gap = 0.0
@@ -99,17 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", action="append", help="gold split(s) (default: dev)")
     p.add_argument("--docs", type=int, help="only the first N documents of each split")
     p.add_argument("--sensitivity", action="store_true", help="measure each layer group's int8 damage alone")
-    p.add_argument("--variant", action="append", help="ONNX variants to gate (default: fp32 and int8)")
+    p.add_argument("--variant", action="append", choices=("fp32", "int8", "bf16"), help="runtimes to gate (default: all three)")
     p.add_argument("--json", type=Path, help="write the figures here")
     args = p.parse_args(argv)
 
     from hasila.infer.model import TokenClassifier, find_model
-    from hasila.infer.onnx_runtime import FP32_NODES, OnnxTokenClassifier
+    from hasila.infer.int8 import ALPHA, OUTLIERS
+    from hasila.infer.onnx_runtime import OnnxTokenClassifier
     from hasila.train.gold import gold_documents
     from hasila.train.runtime_parity import logit_gap, padded_batches, parity_gates, run_records
 
     model = find_model(args.model)
-    figures: dict = {"model": model, "fp32_nodes": list(FP32_NODES), "splits": {}}
+    figures: dict = {"model": model, "int8": {"alpha": ALPHA, "outliers": OUTLIERS}, "splits": {}}
     for split in args.split or ["dev"]:
         docs = gold_documents(split)[: args.docs]
         print(f"{split}: {len(docs)} gold documents", flush=True)
@@ -120,8 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         ref = run_records(torch_clf, docs)
         row: dict = {"documents": len(docs), "torch_seconds": time.perf_counter() - t0}
-        for variant in args.variant or ["fp32", "int8"]:
-            clf = OnnxTokenClassifier.load(model, variant=variant)
+        for variant in args.variant or ["fp32", "int8", "bf16"]:
+            if variant == "bf16":  # PyTorch with bf16 weights (the CPU default where there is AMX)
+                clf = TokenClassifier.load(model, device="cpu", dtype="bfloat16")
+            else:
+                clf = OnnxTokenClassifier.load(model, variant=variant)
             t0 = time.perf_counter()
             cand = run_records(clf, docs)
             seconds = time.perf_counter() - t0

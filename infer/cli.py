@@ -77,10 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:N (default: auto)")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
                    help="load the weights in this type (default: float32; CUDA runs under bf16/fp16 autocast)")
-    p.add_argument("--runtime", choices=("auto", "torch", "onnx", "int8"), default="auto",
-                   help="what runs the model: torch (PyTorch), onnx (ONNX Runtime fp32, same logits within 1e-4) or "
-                        "int8 (ONNX Runtime, int8 weights: faster, but it does not pass the parity gates yet). auto: "
-                        "onnx on CPU when onnxruntime is installed, torch on CUDA. ONNX graphs are built on first use into "
+    p.add_argument("--runtime", choices=("auto", "torch", "bf16", "onnx", "int8"), default="auto",
+                   help="what runs the model: torch (PyTorch fp32), bf16 (PyTorch, bf16 weights: fast on CPUs with AMX), "
+                        "onnx (ONNX Runtime fp32, same logits within 1e-4) or int8 (ONNX Runtime, int8 linear layers; "
+                        "needs the model's int8_calibration.json). bf16 and int8 pass the parity gates against fp32 "
+                        "(README, Speed). auto: torch on CUDA; on CPU bf16 with AMX, else int8 with VNNI and a "
+                        "calibration, else onnx when onnxruntime is installed. ONNX graphs are built on first use into "
                         "$HASILA_CACHE/onnx (default ~/.cache/hasila/onnx)")
     p.add_argument("--batch-size", type=int, metavar="N",
                    help="model windows per batch (default: 16 on CPU, 512 on CUDA, the fastest measured on each)")

@@ -1,4 +1,4 @@
-"""The token classifier on ONNX Runtime (CPU): fp32, or int8 with the sensitive layers kept fp32.
+"""The token classifier on ONNX Runtime (CPU), fp32 or int8; and the choice of runtime.
 
 The same :class:`~hasila.infer.model.TokenClassifier` (same words, windows, batches, word
 scores; the structure heads' hidden states too), with the forward pass run by ONNX Runtime on a
@@ -15,12 +15,15 @@ token is real), and a trace on an unpadded example bakes "no mask" into the grap
 windows — every batch but the longest row — attend to their padding. Eager attention and a
 padded example keep the mask in the graph (``hasila.train.runtime_parity.logit_gap`` measures it on real windows).
 
-**int8**: ONNX Runtime's graph fusions (attention, layer norm, GELU) on the fp32 graph, then
-dynamic quantization of the MatMul weights per output channel (int8; activations uint8 per
-tensor, computed per batch). Kept in fp32: the nodes :data:`FP32_NODES` names. Measured alone
-(``benchmarks/onnx_parity.py --sensitivity``) the feed-forward layers hurt most, then the
-embeddings and the first layers; no choice tried passes the parity gates yet (README, "Speed"),
-so int8 is opt-in (``--runtime int8``) and not the CPU default.
+**int8**: the fp32 graph with its linear layers on int8 arithmetic by the recipe of
+:mod:`hasila.infer.int8` (per-token activation scales, SmoothQuant, the loudest channels kept
+fp32, per-channel int8 weights), from the calibration the model folder carries
+(``int8_calibration.json``, ``hasila-train calibrate``). It passes the parity gates on the gold dev
+split (README, "Speed"). The recipe before it (ONNX Runtime's ``quantize_dynamic``, one scale per
+batch) did not: 90-96 % of the articles kept their figures.
+
+**bf16** is not ONNX: PyTorch with bf16 weights, which CPUs with AMX run on their matrix units.
+:func:`resolve_runtime` says which runtime ``auto`` picks where.
 """
 
 from __future__ import annotations
@@ -37,20 +40,19 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from hasila.infer import int8
+from hasila.infer.int8 import CALIBRATION_FILE, Calibration, CalibrationError, quantize_graph
+from hasila.infer.int8 import digest as int8_digest
 from hasila.infer.model import ModelError, ModelInfo, TokenClassifier, check_bio_labels, weights_sha256
 
 log = logging.getLogger("hasila.onnx")
 
-RUNTIMES = ("auto", "torch", "onnx", "int8")
+RUNTIMES = ("auto", "torch", "bf16", "onnx", "int8")
 VARIANTS = ("fp32", "int8")
 OPSET = 17
 # Derived-graph recipe version: bump when the export or quantization recipe changes, so that
 # cached graphs of an older recipe are not reused.
-RECIPE = 1
-# int8: MatMul nodes kept in fp32 (name patterns, matched as substrings of the fused graph's
-# node names); the measured choice, see the module docstring and the README ("Speed").
-FP32_NODES: tuple[str, ...] = ("EmbedLayerNormalization", "classifier") + tuple(
-    f"layer.{k}/output/dense" for k in range(48))  # embeddings, classifier, every feed-forward output
+RECIPE = 2
 
 
 class RuntimeUnavailable(ModelError):
@@ -74,15 +76,51 @@ def onnxruntime_available() -> bool:
     return True
 
 
-def resolve_runtime(runtime: str | None, device: str) -> str:
-    """The runtime to use: ``auto`` is fp32 ONNX on CPU when onnxruntime is installed, else
-    PyTorch. Not int8: it does not pass the parity gates yet (README, "Speed")."""
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (Linux ``/proc/cpuinfo``; empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def _torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_runtime(runtime: str | None, device: str, model_dir: str | os.PathLike | None = None,
+                    flags: frozenset[str] | None = None) -> str:
+    """The runtime to use. ``auto`` on a GPU is PyTorch; on a CPU the fastest of those that pass
+    the parity gates (README, "Speed") that this CPU and the model folder allow:
+
+    1. ``bf16`` (PyTorch, bf16 weights) where the CPU has AMX (``amx_bf16``): its matrix units
+       make it x4 the fp32 forward pass; without them bf16 is slower than fp32, so never chosen;
+    2. ``int8`` (ONNX Runtime) where the CPU has VNNI and the model folder its int8 calibration
+       (without VNNI the uint8 x int8 products can saturate);
+    3. ``onnx`` (fp32 ONNX Runtime);
+    4. ``torch`` (fp32) when onnxruntime is not installed."""
     runtime = runtime or "auto"
     if runtime not in RUNTIMES:
         raise ModelError(f"unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}")
     on_cpu = str(device) == "cpu"
     if runtime == "auto":
-        return "onnx" if on_cpu and onnxruntime_available() else "torch"
+        if not on_cpu:
+            return "torch"
+        flags = cpu_flags() if flags is None else flags
+        if "amx_bf16" in flags and _torch_available():
+            return "bf16"
+        if not onnxruntime_available():
+            return "torch"
+        vnni = bool({"avx512_vnni", "avx_vnni"} & flags)
+        return "int8" if vnni and model_dir is not None and has_calibration(model_dir) else "onnx"
     if runtime in ("onnx", "int8"):
         if not on_cpu:
             raise RuntimeUnavailable(f"--runtime {runtime} runs on the CPU only (device {device!r}); "
@@ -96,14 +134,22 @@ def resolve_runtime(runtime: str | None, device: str) -> str:
 def load_classifier(path_or_id: str | os.PathLike, *, runtime: str | None = "auto", device: str | None = "auto",
                     dtype: Any = None, batch_size: int = 16, stride: int | None = None,
                     max_length: int | None = None, threads: int | None = None) -> TokenClassifier:
-    """A token classifier on the asked-for runtime (``auto``, ``torch``, ``onnx`` or ``int8``)."""
+    """A token classifier on the asked-for runtime (``auto``, ``torch``, ``bf16``, ``onnx`` or
+    ``int8``). ``dtype`` is for PyTorch: with ``auto`` it means PyTorch in that type."""
     from hasila.infer.model import resolve_device
 
     dev = resolve_device(device)
-    chosen = resolve_runtime(runtime, dev)
-    if chosen == "torch":
-        return TokenClassifier.load(path_or_id, device=dev, dtype=dtype, batch_size=batch_size, stride=stride,
-                                    max_length=max_length)
+    if (runtime or "auto") == "auto" and dtype not in (None,):
+        runtime = "torch"
+    local = path_or_id if Path(path_or_id).is_dir() else None
+    chosen = resolve_runtime(runtime, dev, local)
+    if chosen in ("torch", "bf16"):
+        if chosen == "bf16" and dtype not in (None, "bfloat16"):
+            raise ModelError(f"--runtime bf16 runs in bfloat16, not --dtype {dtype}")
+        clf = TokenClassifier.load(path_or_id, device=dev, dtype="bfloat16" if chosen == "bf16" else dtype,
+                                   batch_size=batch_size, stride=stride, max_length=max_length)
+        clf.runtime = chosen
+        return clf
     if dtype not in (None, "float32", "fp32"):
         raise ModelError(f"--dtype {dtype} is for the torch runtime; ONNX runs fp32 or int8 (--runtime {chosen})")
     return OnnxTokenClassifier.load(path_or_id, variant="int8" if chosen == "int8" else "fp32", batch_size=batch_size,
@@ -182,47 +228,44 @@ def export_fp32(model_dir: Path, out: Path) -> None:
     _atomic_save(write, out)
 
 
-def _fuse(fp32: Path, out: Path, num_heads: int, hidden: int) -> None:
-    """ONNX Runtime's transformer fusions (attention, skip layer norm, bias GELU), CPU kernels only."""
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    opt = optimize_model(str(fp32), model_type="bert", num_heads=num_heads, hidden_size=hidden, opt_level=1,
-                         use_gpu=False)
-    _atomic_save(lambda tmp: opt.save_model_to_file(str(tmp)), out)
-
-
-def matmul_nodes(path: Path) -> list[str]:
+def quantize_int8(fp32: Path, out: Path, model_dir: Path, calibration: "Calibration",
+                  keep_fp32: Sequence[str] = ()) -> list[str]:
+    """The int8 graph of ``hasila.infer.int8`` from the fp32 export; returns the modules left fp32."""
     import onnx
+    from safetensors.numpy import load_file
 
-    graph = onnx.load(str(path), load_external_data=False).graph
-    return [n.name for n in graph.node if n.op_type in ("MatMul", "Attention", "Gemm", "EmbedLayerNormalization")]
-
-
-def quantize_int8(fused: Path, out: Path, keep_fp32: Sequence[str] = FP32_NODES) -> list[str]:
-    """Dynamic int8 (per-channel weights) of a fused graph, nodes matching ``keep_fp32`` left
-    fp32; returns the names of the nodes left fp32."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    names = matmul_nodes(fused)
-    excluded = [n for n in names if any(p in n for p in keep_fp32)]
-
-    def write(tmp: Path) -> None:
-        import logging as _logging
-
-        quiet = _logging.getLogger().level
-        _logging.getLogger().setLevel(_logging.ERROR)  # the quantizer logs every node at INFO
-        try:
-            quantize_dynamic(str(fused), str(tmp), per_channel=True, weight_type=QuantType.QInt8,
-                             nodes_to_exclude=excluded, extra_options={"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT})
-        finally:
-            _logging.getLogger().setLevel(quiet)
-
-    _atomic_save(write, out)
-    return excluded
+    state: dict[str, np.ndarray] = {}
+    for f in sorted(model_dir.glob("*.safetensors")):
+        if f.name != "heads.safetensors":
+            state.update(load_file(str(f)))
+    if not state:
+        raise ModelError(f"{model_dir}: the int8 runtime needs safetensors weights (model.safetensors)")
+    model, kept = quantize_graph(onnx.load(str(fp32)), calibration, state, exclude=keep_fp32)
+    _atomic_save(lambda tmp: onnx.save(model, str(tmp)), out)
+    return kept
 
 
-def build(model_dir: str | os.PathLike, variant: str = "int8", *, keep_fp32: Sequence[str] | None = None,
+def load_calibration(model_dir: Path, sha: str | None) -> "Calibration":
+    """The model folder's int8 calibration, checked against its weights."""
+    path = model_dir / CALIBRATION_FILE
+    if not path.is_file():
+        raise RuntimeUnavailable(f"{model_dir} has no {CALIBRATION_FILE}, which int8 needs: make it with "
+                                 f"'hasila-train calibrate --model {model_dir}', or use --runtime onnx")
+    try:
+        cal = Calibration.load(path)
+    except CalibrationError as exc:
+        raise ModelError(str(exc)) from exc
+    if sha and cal.tagger_sha256 != sha:
+        raise ModelError(f"{path} was made for another tagger (sha256 {cal.tagger_sha256[:12]}, the weights are "
+                         f"{sha[:12]}): run 'hasila-train calibrate --model {model_dir}' again")
+    return cal
+
+
+def has_calibration(model_dir: str | os.PathLike) -> bool:
+    return (Path(model_dir) / CALIBRATION_FILE).is_file()
+
+
+def build(model_dir: str | os.PathLike, variant: str = "int8", *, keep_fp32: Sequence[str] = (),
           force: bool = False) -> Path:
     """The derived graph of a local checkpoint (built into the cache if not there yet)."""
     if variant not in VARIANTS:
@@ -231,24 +274,23 @@ def build(model_dir: str | os.PathLike, variant: str = "int8", *, keep_fp32: Seq
     if not model_dir.is_dir():
         raise ModelError(f"the ONNX runtime needs a local model folder, not {str(model_dir)!r}")
     sha = weights_sha256(model_dir)
+    cal = load_calibration(model_dir, sha) if variant == "int8" else None  # before the export: fail fast
     fp32 = derived_path(model_dir, "fp32", sha)
     if force or not fp32.exists():
         t0 = time.perf_counter()
         export_fp32(model_dir, fp32)
         log.info("exported %s to %s in %.1f s", model_dir, fp32, time.perf_counter() - t0)
-    if variant == "fp32":
+    if cal is None:
         return fp32
-    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    keep = FP32_NODES if keep_fp32 is None else tuple(keep_fp32)
-    tag = "-keep" + hashlib.sha256("\n".join(keep).encode()).hexdigest()[:8]  # the fp32 choice is part of the name
-    out = derived_path(model_dir, "int8" + tag, sha)
+    # The calibration and the recipe's settings are part of the name: a change builds anew.
+    recipe = json.dumps({"alpha": int8.ALPHA, "outliers": int8.OUTLIERS, "keep_fp32": list(keep_fp32)})
+    tag = hashlib.sha256((int8_digest(cal) + recipe).encode()).hexdigest()[:10]
+    out = derived_path(model_dir, "int8-" + tag, sha)
     if force or not out.exists():
         t0 = time.perf_counter()
-        fused = derived_path(model_dir, "fused", sha)
-        if force or not fused.exists():
-            _fuse(fp32, fused, int(config["num_attention_heads"]), int(config["hidden_size"]))
-        quantize_int8(fused, out, keep)
-        log.info("quantized %s to %s in %.1f s", model_dir, out, time.perf_counter() - t0)
+        kept = quantize_int8(fp32, out, model_dir, cal, keep_fp32)
+        log.info("quantized %s to %s in %.1f s (fp32 kept: %s)", model_dir, out, time.perf_counter() - t0,
+                 ", ".join(kept) or "none")
     return out
 
 
@@ -296,7 +338,7 @@ class OnnxTokenClassifier(TokenClassifier):
     @classmethod
     def load(cls, path_or_id: str | os.PathLike, device: str | None = "cpu", dtype: Any = None, *,
              batch_size: int = 16, stride: int | None = None, max_length: int | None = None,
-             variant: str = "int8", threads: int | None = None, keep_fp32: Sequence[str] | None = None
+             variant: str = "int8", threads: int | None = None, keep_fp32: Sequence[str] = ()
              ) -> "OnnxTokenClassifier":
         from transformers import AutoTokenizer
 

@@ -104,7 +104,7 @@ class Extractor:
             from hasila.infer.onnx_runtime import load_classifier
 
             model_dir = find_model(model)
-            # runtime: auto (fp32 ONNX Runtime on CPU, PyTorch on CUDA), torch, onnx or int8 (infer/onnx_runtime.py)
+            # runtime: auto (see onnx_runtime.resolve_runtime), torch, bf16, onnx or int8 (infer/onnx_runtime.py)
             self.classifier = load_classifier(model_dir, runtime=runtime, device=device, dtype=dtype,
                                               batch_size=batch_size)
         # The structure heads beside the tagger (infer/heads.py): loaded by default when the model
@@ -422,7 +422,8 @@ def extract(texts_or_docs: Iterable[str | dict | InputDoc], model: str | TokenCl
     then the shipped model); ``date``: the article date for inputs that carry none;
     ``explain``: add each figure's fate to the records (``provenance``); ``disable``: assembly
     rules to turn off (``{"A7b", ...}``, ids of ``hasila.infer.assembly.DISABLEABLE``);
-    ``runtime``: ``auto`` (fp32 ONNX Runtime on CPU, PyTorch on CUDA), ``torch``, ``onnx`` or ``int8``.
+    ``runtime``: ``auto`` (PyTorch on CUDA; on CPU the fastest runtime that passes the parity gates
+    there, ``onnx_runtime.resolve_runtime``), ``torch``, ``bf16``, ``onnx`` or ``int8``.
     Loaded models are cached, so calling this repeatedly is cheap.
     """
     if isinstance(texts_or_docs, str):

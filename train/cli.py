@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("base", help="build / trim / adapt the base encoder (hasila-train base --help)", add_help=False)
     sub.add_parser("heads", help="train the structure heads into a tagger's folder (hasila-train heads --help)", add_help=False)
+    sub.add_parser("calibrate", help="the int8 calibration of a tagger, into its folder (hasila-train calibrate --help)",
+                   add_help=False)
     return parser
 
 
@@ -146,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         from hasila.train.heads import main as heads_main
 
         return heads_main(argv[1:])
+    if argv and argv[0] == "calibrate":
+        from hasila.train.calibrate import main as calibrate_main
+
+        return calibrate_main(argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(level=getattr(args, "log_level", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     quiet_libraries()

@@ -147,25 +147,32 @@ def padded_batches(classifier: Any, texts: Sequence[str], batch_size: int = 16) 
     return out
 
 
-def logit_gap(torch_classifier: Any, onnx_classifier: Any, batches: Sequence[tuple[np.ndarray, np.ndarray]]
-              ) -> dict[str, float]:
-    """Largest |logit| and |last hidden state| difference over real tokens, and the share of
-    tokens whose argmax tag differs."""
+def _outputs(classifier: Any, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Logits and last hidden state (fp32 NumPy) of one batch, on the classifier's own runtime."""
+    session = getattr(classifier, "session", None)
+    if session is not None:
+        logits, hidden = session.run(["logits", "last_hidden_state"], {"input_ids": ids, "attention_mask": mask})
+        return logits, hidden
     import torch
 
+    with torch.inference_mode():
+        out = classifier.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
+                               output_hidden_states=True)
+    return out.logits.float().numpy(), out.hidden_states[-1].float().numpy()
+
+
+def logit_gap(reference: Any, candidate: Any, batches: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """Largest |logit| and |last hidden state| difference over real tokens, and the share of
+    tokens whose argmax tag differs (either classifier on PyTorch or ONNX Runtime)."""
     gap_l = gap_h = 0.0
     flips = tokens = 0
-    with torch.inference_mode():
-        for ids, mask in batches:
-            out = torch_classifier.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
-                                         output_hidden_states=True)
-            tl, th = out.logits.float().numpy(), out.hidden_states[-1].float().numpy()
-            sess = onnx_classifier.session
-            ol, oh = sess.run(["logits", "last_hidden_state"], {"input_ids": ids, "attention_mask": mask})
-            real = mask.astype(bool)
-            gap_l = max(gap_l, float(np.abs(tl - ol)[real].max()))
-            gap_h = max(gap_h, float(np.abs(th - oh)[real].max()))
-            flips += int((tl.argmax(-1) != ol.argmax(-1))[real].sum())
-            tokens += int(real.sum())
+    for ids, mask in batches:
+        tl, th = _outputs(reference, ids, mask)
+        ol, oh = _outputs(candidate, ids, mask)
+        real = mask.astype(bool)
+        gap_l = max(gap_l, float(np.abs(tl - ol)[real].max()))
+        gap_h = max(gap_h, float(np.abs(th - oh)[real].max()))
+        flips += int((tl.argmax(-1) != ol.argmax(-1))[real].sum())
+        tokens += int(real.sum())
     return {"max_abs_logit_diff": gap_l, "max_abs_hidden_diff": gap_h, "argmax_changed": flips / max(1, tokens),
             "tokens": tokens}
