@@ -1,5 +1,6 @@
 """The ONNX Runtime path (infer/onnx_runtime.py) with a tiny model: the export's logits, the
-cache, the command's and the API's --runtime, and the int8 parity gates on a gold dev slice."""
+cache, the command's and the API's --runtime, the runtime ``auto`` picks, and the int8 and bf16
+parity gates on a gold dev slice."""
 
 from __future__ import annotations
 
@@ -26,7 +27,11 @@ LONG = " ".join(TEXTS)  # longer than the tiny model's 64 positions: several win
 
 @pytest.fixture(scope="module")
 def tiny_path(tmp_path_factory):
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", train_steps=150)
+    from hasila.train.calibrate import calibrate
+
+    path = build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", train_steps=150)
+    calibrate(path, TEXTS + [LONG]).save(path / "int8_calibration.json")  # what int8 needs
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -81,22 +86,88 @@ def test_a_damaged_cached_graph_is_a_clear_error(tiny_path, tmp_path, monkeypatc
         OnnxTokenClassifier.load(tiny_path, variant="fp32")
 
 
-def test_runtime_choice_and_its_errors(tiny_path, monkeypatch):
-    assert resolve_runtime("auto", "cpu") == "onnx"  # int8 only once it passes the gates
-    assert resolve_runtime("auto", "cuda") == "torch"
+def test_runtime_choice_and_its_errors(tiny_path, tmp_path, monkeypatch):
+    plain = frozenset({"avx2", "fma"})
+    assert resolve_runtime("auto", "cpu", tiny_path, flags=plain) == "onnx"  # no VNNI: int8 could saturate
+    assert resolve_runtime("auto", "cpu", tiny_path, flags=plain | {"avx512_vnni"}) == "int8"
+    assert resolve_runtime("auto", "cpu", tiny_path, flags=plain | {"avx_vnni"}) == "int8"
+    assert resolve_runtime("auto", "cpu", tmp_path, flags=plain | {"avx512_vnni"}) == "onnx"  # no calibration
+    assert resolve_runtime("auto", "cpu", None, flags=plain | {"avx512_vnni"}) == "onnx"
+    assert resolve_runtime("auto", "cpu", tiny_path, flags=plain | {"avx512_vnni", "amx_bf16"}) == "bf16"
+    assert resolve_runtime("auto", "cuda", tiny_path, flags=plain | {"amx_bf16"}) == "torch"
     assert resolve_runtime("torch", "cpu") == "torch"
+    assert resolve_runtime("bf16", "cpu") == "bf16"
     with pytest.raises(ModelError, match="CPU only"):
         resolve_runtime("onnx", "cuda:0")
     with pytest.raises(ModelError, match="unknown runtime"):
         resolve_runtime("tensorrt", "cpu")
     with pytest.raises(ModelError, match="dtype"):
         load_classifier(tiny_path, runtime="onnx", device="cpu", dtype="bfloat16")
+    with pytest.raises(ModelError, match="bfloat16"):
+        load_classifier(tiny_path, runtime="bf16", device="cpu", dtype="float16")
     with pytest.raises(ModelError, match="local model folder"):
         OnnxTokenClassifier.load("org/not-a-folder")
     monkeypatch.setattr(onnx_runtime, "onnxruntime_available", lambda: False)
-    assert resolve_runtime("auto", "cpu") == "torch"
+    assert resolve_runtime("auto", "cpu", tiny_path, flags=plain | {"avx512_vnni"}) == "torch"
     with pytest.raises(ModelError, match="needs the onnxruntime package"):
         resolve_runtime("int8", "cpu")
+
+
+def test_calibrate_command_refuses_what_it_cannot_use(tiny_path, tmp_path, capsys):
+    from hasila.train.cli import main
+
+    assert main(["calibrate", "--model", str(tmp_path / "nowhere")]) == 2
+    assert "not a model folder" in capsys.readouterr().err
+    assert main(["calibrate", "--model", str(tiny_path), "--split", "test"]) == 2
+    assert "parity gates" in capsys.readouterr().err
+
+
+def test_auto_with_a_dtype_means_torch_in_that_type(tiny_path):
+    clf = load_classifier(tiny_path, runtime="auto", device="cpu", dtype="bfloat16")
+    assert clf.runtime == "torch" and next(clf.model.parameters()).dtype == torch.bfloat16
+
+
+def test_bf16_runtime_loads_bf16_weights(tiny_path):
+    clf = load_classifier(tiny_path, runtime="bf16", device="cpu")
+    assert clf.runtime == "bf16" and next(clf.model.parameters()).dtype == torch.bfloat16
+
+
+def test_int8_without_a_calibration_says_how_to_make_one(tiny_path, tmp_path):
+    import shutil
+
+    bare = tmp_path / "bare"
+    shutil.copytree(tiny_path, bare)
+    (bare / "int8_calibration.json").unlink()
+    with pytest.raises(ModelError, match="hasila-train calibrate"):
+        OnnxTokenClassifier.load(bare, variant="int8")
+
+
+def test_int8_refuses_another_taggers_calibration(tiny_path, tmp_path):
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(tiny_path, other)
+    cal = json.loads((other / "int8_calibration.json").read_text(encoding="utf-8"))
+    cal["tagger_sha256"] = "0" * 64
+    (other / "int8_calibration.json").write_text(json.dumps(cal), encoding="utf-8")
+    with pytest.raises(ModelError, match="another tagger"):
+        OnnxTokenClassifier.load(other, variant="int8")
+    (other / "int8_calibration.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match="int8_calibration.json"):
+        OnnxTokenClassifier.load(other, variant="int8")
+
+
+def test_int8_graph_stays_close_to_fp32(tiny_path, onnx_clf):
+    int8 = OnnxTokenClassifier.load(tiny_path, variant="int8", batch_size=4, threads=1)
+    assert int8.runtime == "int8" and int8.graph != onnx_clf.graph and int8.graph.parent == onnx_runtime.cache_dir()
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(int8.graph)).graph.node}
+    assert "MatMulIntegerToFloat" in ops
+    batches = padded_batches(onnx_clf, TEXTS + [LONG], batch_size=4)
+    gap = logit_gap(onnx_clf, int8, batches)
+    assert gap["argmax_changed"] < 0.01, gap
+    assert not any(p.suffix == ".onnx" for p in tiny_path.iterdir())
 
 
 def test_command_runtimes_give_the_same_records(tiny_path, tmp_path):
@@ -120,20 +191,22 @@ def test_api_takes_the_runtime(tiny_path):
     assert Extractor(str(tiny_path), device="cpu", runtime="onnx").classifier.runtime == "onnx"
     a = extract(TEXTS[:3], model=str(tiny_path), device="cpu", runtime="torch")
     b = extract(TEXTS[:3], model=str(tiny_path), device="cpu", runtime="int8")
-    assert [r["doc_id"] for r in a] == [r["doc_id"] for r in b] == ["0", "1", "2"]
+    c = extract(TEXTS[:3], model=str(tiny_path), device="cpu", runtime="bf16")
+    assert [r["doc_id"] for r in a] == [r["doc_id"] for r in b] == [r["doc_id"] for r in c] == ["0", "1", "2"]
 
 
 @pytest.mark.corpus
-def test_int8_parity_gates_on_a_gold_dev_slice(tiny_path, torch_clf, corpus_path):
+@pytest.mark.parametrize("runtime", ["int8", "bf16"])
+def test_parity_gates_on_a_gold_dev_slice(tiny_path, torch_clf, corpus_path, runtime):
     """The CI form of the gates (the full splits: benchmarks/onnx_parity.py)."""
     corpus_path()
     from hasila.train.gold import gold_documents
 
     docs = gold_documents("dev")[:12]
     ref = run_records(torch_clf, docs, batch_size=4)
-    int8 = OnnxTokenClassifier.load(tiny_path, variant="int8", batch_size=4, threads=1)
-    assert int8.runtime == "int8"
-    result = parity_gates(docs, ref, run_records(int8, docs, batch_size=4))
+    cand = load_classifier(tiny_path, runtime=runtime, device="cpu", batch_size=4, threads=1)
+    assert cand.runtime == runtime
+    result = parity_gates(docs, ref, run_records(cand, docs, batch_size=4))
     assert result.passed, result.to_json()
     # and the gates do fail when one document of the 12 gets other figures (11/12 < 97 %)
     first = docs[0].doc_id

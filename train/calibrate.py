@@ -84,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     from hasila.infer.types import HasilaError
     from hasila.train.gold import gold_documents
 
+    if not (Path(args.model) / "config.json").is_file():
+        print(f"hasila-train calibrate: {args.model} is not a model folder (no config.json)", file=sys.stderr)
+        return 2
+    if args.split in ("dev", "test"):
+        print(f"hasila-train calibrate: calibrating on {args.split} would leak into the parity gates; use train",
+              file=sys.stderr)
+        return 2
     try:
         docs = gold_documents(args.split, skip_unsplit=True)
         texts = [d.text for d in docs]
