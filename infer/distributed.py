@@ -237,16 +237,19 @@ class ChunkExtractor:
     """A Ray Data actor: one Extractor, one chunk of documents per call → its JSONL lines."""
 
     def __init__(self, model: str | None, device: str, dtype: str | None, batch_size: int, stride: int | None,
-                 threads: int | None, chunk_size: int) -> None:
-        from hasila.infer.model import TokenClassifier, find_model
+                 threads: int | None, chunk_size: int, runtime: str | None = "auto") -> None:
+        from hasila.infer.model import find_model
+        from hasila.infer.onnx_runtime import load_classifier
         from hasila.infer.pipeline import Extractor
 
         if threads:
             import torch
 
             torch.set_num_threads(threads)
-        classifier = TokenClassifier.load(find_model(model), device=device, dtype=dtype, batch_size=batch_size,
-                                          stride=stride)
+        # The runtime is resolved here, on the actor's machine ("auto" follows its CPU / GPU, as
+        # the one-machine command does): name one with --runtime for a cluster of mixed machines.
+        classifier = load_classifier(find_model(model), runtime=runtime, device=device, dtype=dtype,
+                                     batch_size=batch_size, stride=stride, threads=threads)
         self.extractor = Extractor(classifier, batch_size=batch_size, chunk_size=chunk_size, workers=0)
         self.pid = os.getpid()
 
@@ -339,9 +342,9 @@ class Manifest:
             raise DistributedError(f"{self.url}: unreadable manifest ({exc})") from None
         if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
             raise DistributedError(f"{self.url}: not a manifest of this version")
-        if data["settings"] != self.settings:
-            diff = sorted(k for k in set(data["settings"]) | set(self.settings)
-                          if data["settings"].get(k) != self.settings.get(k))
+        written = {"runtime": "auto", **data["settings"]}  # manifests of 0.2.0 ran on "auto"
+        if written != self.settings:
+            diff = sorted(k for k in set(written) | set(self.settings) if written.get(k) != self.settings.get(k))
             raise DistributedError(f"{self.url}: written with other settings ({', '.join(diff)}); run again with "
                                    "the same options, or write to a new output folder")
         self.shards = data["shards"]
@@ -360,6 +363,7 @@ class RayOptions:
     model: str | None = None
     device: str = "cpu"
     dtype: str | None = None
+    runtime: str | None = "auto"
     batch_size: int | None = None
     stride: int | None = None
     threads: int | None = None
@@ -390,7 +394,8 @@ def run_distributed(inputs: list[str], output: str, options: RayOptions, *,
                       else options.min_arabic_share,
                       "default_date": options.date.isoformat() if options.date else None}
     settings = {"model": _model_id(model_dir), "format": options.output_format, "device": options.device,
-                "dtype": options.dtype, "batch_size": batch_size, "chunk_size": chunk_size, "stride": options.stride,
+                "dtype": options.dtype, "runtime": options.runtime or "auto", "batch_size": batch_size,
+                "chunk_size": chunk_size, "stride": options.stride,
                 **reader_options}
 
     shards = plan_shards(inputs)
@@ -440,7 +445,7 @@ def run_distributed(inputs: list[str], output: str, options: RayOptions, *,
         ChunkExtractor, batch_size=1, batch_format="numpy",
         fn_constructor_kwargs={"model": model_dir, "device": options.device, "dtype": options.dtype,
                                "batch_size": batch_size, "stride": options.stride, "threads": options.threads,
-                               "chunk_size": chunk_size},
+                               "chunk_size": chunk_size, "runtime": options.runtime},
         # A dead actor is restarted and its chunks run again: Ray Data's defaults for actor pools
         # (max_restarts=-1, max_task_retries=-1).
         compute=ray.data.ActorPoolStrategy(size=options.actors), **actor_args)
@@ -539,7 +544,7 @@ def main(args: argparse.Namespace, date: dt.date | None) -> int:
     resources = ray.cluster_resources()
     actors = args.actors or max(1, int(resources.get("GPU", 0) if cuda else resources.get("CPU", 1) // args.cpus_per_actor))
     options = RayOptions(model=args.model, device="cpu" if args.device == "auto" and not cuda else args.device,
-                         dtype=args.dtype, batch_size=args.batch_size, stride=args.stride,
+                         dtype=args.dtype, runtime=args.runtime, batch_size=args.batch_size, stride=args.stride,
                          threads=args.threads or (None if cuda else max(1, int(args.cpus_per_actor))),
                          actors=actors, cpus_per_actor=args.cpus_per_actor, output_format=args.output_format,
                          date=date, max_chars=args.max_chars, min_arabic_share=args.min_arabic_share)
