@@ -8,7 +8,7 @@ in the encoder's activations cause it, and the recipe answers each
 1. *One scale per batch*: a single loud token sets the step for all 2,048 of the batch. Here each
    token (row) gets its own scale, computed on the fly: ``s = max |x| / 127``.
 2. *Outlier channels*: a few hidden channels are 10-20x louder than the median on every token
-   (measured by calibration: up to 31.7 against a median of 2.3). The 16 loudest channels of
+   (measured by calibration: up to 31.7 against a median of 2.3). The 32 loudest channels of
    each layer input stay fp32 (a thin fp32 MatMul beside the int8 one, as in LLM.int8()); the
    rest are smoothed (SmoothQuant, alpha 0.5: ``x W = (x / m) (m W)`` with ``m = a^0.5 / w^0.5``
    per channel, ``a`` the calibrated max |x|, ``w`` the max |W| of that row), which moves the
@@ -189,6 +189,8 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
     before: dict[str, list[Any]] = {}  # node name -> nodes to put before it
     replace: dict[str, list[Any]] = {}  # node name -> its replacement
     bias_shift: dict[str, np.ndarray] = {}  # bias initializer -> constant to add to it
+    drop: set[str] = set()  # outputs of the bias Adds a Gemm took over
+    const("q8_pad1", np.array([0, 0, 0, 1], np.int64))
     for gi, (x, members) in enumerate(groups.items()):
         p = f"q8_{gi}_"
         amax = np.max([calibration.inputs[m] for _, m, _ in members], 0)
@@ -205,8 +207,11 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
         inv[loud] = 0.0  # the loud channels are zeroed on the int8 side
         ws = [w * m[:, None] for w in ws]
         pre.append(helper.make_node("Mul", [x, const(p + "inv", inv)], [p + "xs"]))
-        if len(loud):
-            pre.append(helper.make_node("Gather", [x, const(p + "loud", loud.astype(np.int64))], [p + "xl"], axis=-1))
+        if len(loud):  # [..., k] -> [tokens, k + 1], the last column 1: the fp32 side adds the bias too
+            pre += [helper.make_node("Gather", [x, const(p + "loud", loud.astype(np.int64))], [p + "xl"], axis=-1),
+                    helper.make_node("Reshape", [p + "xl", const(p + "k2d", np.array([-1, len(loud)], np.int64))],
+                                     [p + "xl2"]),
+                    helper.make_node("Pad", [p + "xl2", "q8_pad1", "q8_one"], [p + "xl1"])]
         if gelu:  # one-sided: shift to >= 0, full uint8 range
             shift = (GELU_MIN * inv).astype(np.float32)
             pre += [helper.make_node("Add", [p + "xs", const(p + "shift", shift)], [p + "xp"]),
@@ -229,26 +234,41 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
         for k, ((node, module, w_full), w) in enumerate(zip(members, ws)):
             q, scale = quantize_weight(w)
             y = node.output[0]
-            # The per-token scale goes in as a_scale ([batch, length, 1]); the bias stays in its own
-            # Add: with a non-scalar a_scale, ONNX Runtime 1.32 multiplies the bias by it too.
+            n_out = w.shape[1]
+            bias_add, bias = _bias_of(y, consumers, inits)
+            correction = (-(shift @ (q.astype(np.float32) * scale)) if shift is not None  # (x + shift) W = x W + shift W
+                          else np.zeros(n_out, np.float32))
+            # The per-token scale goes in as a_scale ([batch, length, 1]); the bias never goes in:
+            # with a non-scalar a_scale, ONNX Runtime 1.32 multiplies the bias by it too.
+            int8_out = p + f"y{k}" if len(loud) else y
             nodes = [helper.make_node("MatMulIntegerToFloat", [p + "q", const(p + f"w{k}", q), p + "s",
                                                                 const(p + f"ws{k}", scale), zero_point],
-                                      [p + f"y{k}" if len(loud) else y], domain="com.microsoft", name=node.name + "/int8")]
+                                      [int8_out], domain="com.microsoft", name=node.name + "/int8")]
             if len(loud):
-                nodes += [helper.make_node("MatMul", [p + "xl", const(p + f"wl{k}", w_full[loud])], [p + f"yl{k}"]),
-                          helper.make_node("Add", [p + f"y{k}", p + f"yl{k}"], [y])]
-            if shift is not None:  # (x + shift) W = x W + shift W: take shift W off through the bias
-                correction = -(shift @ (q.astype(np.float32) * scale))
-                bias = _bias_of(y, consumers, inits)
-                if bias is None:
-                    nodes[-1].output[0] = p + f"yc{k}"
-                    nodes.append(helper.make_node("Add", [p + f"yc{k}", const(p + f"c{k}", correction.astype(np.float32))], [y]))
-                else:
-                    bias_shift[bias] = bias_shift.get(bias, 0) + correction
+                # One Gemm adds the loud channels' fp32 product, the bias and the shift's correction
+                # to the int8 product: [tokens, k + 1] x [k + 1, out] + C.
+                last = correction + (numpy_helper.to_array(inits[bias]).astype(np.float32) if bias else 0.0)
+                w_aug = np.concatenate([w_full[loud], last[None, :]], 0).astype(np.float32)
+                out = y
+                if bias_add is not None:
+                    drop.add(bias_add.output[0])
+                    out = bias_add.output[0]
+                nodes += [helper.make_node("Reshape", [int8_out, const(p + f"n{k}", np.array([-1, n_out], np.int64))],
+                                           [p + f"y2d{k}"]),
+                          helper.make_node("Gemm", [p + "xl1", const(p + f"wl{k}", w_aug), p + f"y2d{k}"], [p + f"g{k}"]),
+                          helper.make_node("Shape", [int8_out], [p + f"sh{k}"]),
+                          helper.make_node("Reshape", [p + f"g{k}", p + f"sh{k}"], [out])]
+            elif bias is not None:
+                bias_shift[bias] = bias_shift.get(bias, 0) + correction
+            elif shift is not None:
+                nodes[-1].output[0] = p + f"yc{k}"
+                nodes.append(helper.make_node("Add", [p + f"yc{k}", const(p + f"c{k}", correction.astype(np.float32))], [y]))
             replace[node.name] = nodes
 
     new_nodes = []
     for n in g.node:
+        if n.op_type == "Add" and n.output[0] in drop:
+            continue
         new_nodes += before.get(n.name, [])
         new_nodes += replace.get(n.name, [n])
     del g.node[:]
@@ -266,14 +286,15 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
     return model, sorted(set(kept))
 
 
-def _bias_of(y: str, consumers: Mapping[str, list[Any]], inits: Mapping[str, Any]) -> str | None:
-    """The 1-D constant that a MatMul output's only consumer, an Add, adds to it (its bias)."""
+def _bias_of(y: str, consumers: Mapping[str, list[Any]], inits: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """The Add that is a MatMul output's only consumer and adds a 1-D constant (its bias), and
+    that constant's name; ``(None, None)`` if there is none."""
     from onnx import numpy_helper
 
     users = consumers.get(y, [])
     if len(users) != 1 or users[0].op_type != "Add":
-        return None
+        return None, None
     other = [i for i in users[0].input if i != y]
     if len(other) == 1 and other[0] in inits and numpy_helper.to_array(inits[other[0]]).ndim == 1:
-        return other[0]
-    return None
+        return users[0], other[0]
+    return None, None
