@@ -9,7 +9,8 @@ in the encoder's activations cause it, and the recipe answers each
    token (row) gets its own scale, computed on the fly: ``s = max |x| / 127``.
 2. *Outlier channels*: a few hidden channels are 10-20x louder than the median on every token
    (measured by calibration: up to 31.7 against a median of 2.3). The 32 loudest channels of
-   each layer input stay fp32 (a thin fp32 MatMul beside the int8 one, as in LLM.int8()); the
+   each layer input stay fp32 (a thin fp32 Gemm beside the int8 product, as in LLM.int8(); it
+   adds the bias too); the
    rest are smoothed (SmoothQuant, alpha 0.5: ``x W = (x / m) (m W)`` with ``m = a^0.5 / w^0.5``
    per channel, ``a`` the calibrated max |x|, ``w`` the max |W| of that row), which moves the
    remaining imbalance from the activations into the per-channel weight scales.
