@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sensitivity", action="store_true", help="measure each layer group's int8 damage alone")
     p.add_argument("--variant", action="append", choices=("fp32", "int8", "bf16"), help="runtimes to gate (default: all three)")
     p.add_argument("--json", type=Path, help="write the figures here")
+    p.add_argument("--metrics", type=Path, help="also store them as runtime_parity in this metrics JSON (for the model card)")
     args = p.parse_args(argv)
 
     from hasila.infer.model import TokenClassifier, find_model
@@ -129,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         figures["splits"][split] = row
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    if args.metrics:
+        metrics = json.loads(args.metrics.read_text(encoding="utf-8"))
+        metrics["runtime_parity"] = figures
+        args.metrics.write_text(json.dumps(metrics, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0
 
 

@@ -239,6 +239,39 @@ def _heads_section(model_dir: Path | None) -> list[str]:
     return out
 
 
+def _runtimes_section(model_dir: Path | None, metrics: dict[str, Any]) -> list[str]:
+    """The int8 calibration the folder carries, and the parity gates of each runtime (from
+    ``benchmarks/onnx_parity.py --metrics``)."""
+    parity = metrics.get("runtime_parity") or {}
+    cal_path = model_dir / "int8_calibration.json" if model_dir else None
+    if not parity and not (cal_path and cal_path.is_file()):
+        return []
+    out = ["", "## Runtimes", "",
+           "`hasila-extract --runtime` runs the tagger on PyTorch fp32 (`torch`), PyTorch with bf16 weights (`bf16`, for "
+           "CPUs with AMX), fp32 ONNX Runtime (`onnx`) or int8 ONNX Runtime (`int8`: per-token activation scales, "
+           "SmoothQuant, the loudest input channels kept fp32; `hasila.infer.int8`). ONNX graphs are derived into a "
+           "cache on first use, not shipped."]
+    if cal_path and cal_path.is_file():
+        cal = json.loads(cal_path.read_text(encoding="utf-8"))
+        out += ["", f"`int8_calibration.json`: the largest |input| of each channel of the {len(cal.get('inputs', {}))} "
+                f"linear layers, over {cal.get('tokens', 0):,} tokens of {cal.get('documents', 0)} `{cal.get('data')}` "
+                f"documents (`hasila-train calibrate`), tied to the tagger's sha256."]
+    if parity:
+        out += ["", "Parity gates against PyTorch fp32 (entity micro F1 and incident F1 within 0.5 point, the same "
+                "incident figures in ≥ 97 % of the articles; `benchmarks/onnx_parity.py`):", "",
+                "| split | runtime | entity F1 | incident F1 | same incident figures | gates |", "|---|---|---|---|---|---|"]
+        for split, row in (parity.get("splits") or {}).items():
+            for runtime, r in row.items():
+                if not isinstance(r, dict) or "reference" not in r:
+                    continue
+                label = {"fp32": "`onnx` (fp32)", "int8": "`int8`", "bf16": "`bf16`"}.get(runtime, runtime)
+                out.append(f"| {split} ({row.get('documents')}) | {label} | {r['reference']['entity_f1']:.2f} → "
+                           f"{r['candidate']['entity_f1']:.2f} | {r['reference']['incident_f1']:.2f} → "
+                           f"{r['candidate']['incident_f1']:.2f} | {100 * r['same_incident_figures']:.1f} % | "
+                           f"{'pass' if r['passed'] else 'fail'} |")
+    return out
+
+
 def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None = None, name: str | None = None,
                       training_log: dict[str, Any] | None = None) -> str:
     model = metrics.get("model", {})
@@ -362,7 +395,9 @@ def render_model_card(metrics: dict[str, Any], train_cfg: dict[str, Any] | None 
         for b in metrics["benchmark_models"]:
             per = ", ".join(f"{k} {_pct(v)}" for k, v in sorted(b.get("per_label_f1", {}).items()))
             out.append(f"| {b['model']} | {b['what']} | `{b['data']}` | {_pct(b.get('micro_f1'))} | {per} |")
-    out += _heads_section(Path(model["path"]) if model.get("path") and Path(str(model["path"])).is_dir() else None)
+    folder = Path(model["path"]) if model.get("path") and Path(str(model["path"])).is_dir() else None
+    out += _heads_section(folder)
+    out += _runtimes_section(folder, metrics)
     out += ["", "## Limitations and risks", ""]
     out.append(
         "- **Misattributed responsibility.** Perpetrator and victim are read from the text; an outlet's framing, a "
