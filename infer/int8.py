@@ -213,24 +213,20 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
                     helper.make_node("Reshape", [p + "xl", const(p + "k2d", np.array([-1, len(loud)], np.int64))],
                                      [p + "xl2"]),
                     helper.make_node("Pad", [p + "xl2", "q8_pad1", "q8_one"], [p + "xl1"])]
-        if gelu:  # one-sided: shift to >= 0, full uint8 range
-            shift = (GELU_MIN * inv).astype(np.float32)
-            pre += [helper.make_node("Add", [p + "xs", const(p + "shift", shift)], [p + "xp"]),
-                    helper.make_node("ReduceMax", [p + "xp"], [p + "mx"], axes=[-1], keepdims=1),
-                    helper.make_node("Max", [p + "mx", "q8_eps"], [p + "mx2"]),
-                    helper.make_node("Mul", [p + "mx2", "q8_inv255"], [p + "s"]),
-                    helper.make_node("Div", [p + "xp", p + "s"], [p + "xd"]),
-                    helper.make_node("QuantizeLinear", [p + "xd", "q8_one", "q8_zp0"], [p + "q"])]
-            zero_point = "q8_zp0"
+        # Per-token code: s = max(row) / levels, q = round(x / s) + zero point. GELU inputs are
+        # one-sided: shifted to >= 0 they use all 255 levels; the others are symmetric (127 and 128).
+        shift = (GELU_MIN * inv).astype(np.float32) if gelu else None
+        if shift is not None:
+            pre.append(helper.make_node("Add", [p + "xs", const(p + "shift", shift)], [p + "xp"]))
+            coded, magnitude, levels, zero_point = p + "xp", p + "xp", "q8_inv255", "q8_zp0"
         else:
-            shift = None
-            pre += [helper.make_node("Abs", [p + "xs"], [p + "abs"]),
-                    helper.make_node("ReduceMax", [p + "abs"], [p + "mx"], axes=[-1], keepdims=1),
-                    helper.make_node("Max", [p + "mx", "q8_eps"], [p + "mx2"]),
-                    helper.make_node("Mul", [p + "mx2", "q8_inv127"], [p + "s"]),
-                    helper.make_node("Div", [p + "xs", p + "s"], [p + "xd"]),
-                    helper.make_node("QuantizeLinear", [p + "xd", "q8_one", "q8_zp128"], [p + "q"])]
-            zero_point = "q8_zp128"
+            pre.append(helper.make_node("Abs", [p + "xs"], [p + "abs"]))
+            coded, magnitude, levels, zero_point = p + "xs", p + "abs", "q8_inv127", "q8_zp128"
+        pre += [helper.make_node("ReduceMax", [magnitude], [p + "mx"], axes=[-1], keepdims=1),
+                helper.make_node("Max", [p + "mx", "q8_eps"], [p + "mx2"]),
+                helper.make_node("Mul", [p + "mx2", levels], [p + "s"]),
+                helper.make_node("Div", [coded, p + "s"], [p + "xd"]),
+                helper.make_node("QuantizeLinear", [p + "xd", "q8_one", zero_point], [p + "q"])]
         before[members[0][0].name] = pre
         for k, ((node, module, w_full), w) in enumerate(zip(members, ws)):
             q, scale = quantize_weight(w)
