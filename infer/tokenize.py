@@ -77,6 +77,12 @@ _BMP_END = 0x10000
 BMP_MAX = "\uffff"  # texts with a character above this take the character loops
 
 
+def beyond_bmp(text: str) -> bool:
+    """Whether ``text`` has a character above :data:`BMP_MAX` (``max(text) > BMP_MAX``, ~50x
+    faster: such a character takes two UTF-16 code units, every other character one)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
+
+
 @lru_cache(maxsize=1)
 def _word_class() -> str:
     return bmp_char_class(_is_word_char)
@@ -98,9 +104,9 @@ def _word_pattern() -> re.Pattern[str]:
 
 def split_words(text: str) -> list[tuple[int, int]]:
     """Half-open ``(start, end)`` offsets of the words of ``text``, in order."""
-    if text and max(text) > BMP_MAX:
+    if beyond_bmp(text):
         return split_words_reference(text)
-    return [m.span() for m in _word_pattern().finditer(text)]
+    return list(map(re.Match.span, _word_pattern().finditer(text)))
 
 
 @lru_cache(maxsize=1)
@@ -111,7 +117,7 @@ def _word_run_pattern() -> re.Pattern[str]:
 def letter_word_count(text: str) -> int:
     """How many words of ``text`` have a letter: ``sum(any(c.isalpha() for c in w) for w in words_of(text))``,
     without splitting. Only letter-mark runs can hold a letter (digits and punctuation cannot)."""
-    if text and max(text) > BMP_MAX:
+    if beyond_bmp(text):
         return sum(1 for w in words_of(text) if any(ch.isalpha() for ch in w))
     return sum(1 for run in _word_run_pattern().findall(text) if run.isalpha() or any(ch.isalpha() for ch in run))
 
