@@ -140,7 +140,7 @@ def pair_features(view: DocView, figure: Entity, cands: Sequence[Entity]) -> np.
         lo, hi = (cb, fa) if cb <= fa else (fb, ca)
         between = view.mean(lo, min(hi, lo + 40))
         dist = ca - fa
-        bucket = int(np.searchsorted(np.asarray(_DIST_EDGES), dist, side="right"))
+        bucket = bisect_right(_DIST_EDGES, dist)
         cs = view.sentence_of(c.start)
         scal = np.zeros(N_PAIR_SCALARS, dtype=np.float32)
         scal[CANDIDATE_LABELS.index(c.label)] = 1.0
