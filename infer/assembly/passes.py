@@ -102,6 +102,9 @@ def _read(doc: Doc) -> None:
     """A1, A2: usable entities, sentences and the figures read as counts."""
     _check_entities(doc.norm, doc.entities)
     doc.text = doc.norm.text
+    if not any(e.label in COUNT_LABELS for e in doc.entities):
+        doc.done = True  # as below, without reading the page's furniture first (most news)
+        return
     doc.folded = fold_letters(doc.text)
     doc.cut, doc.furniture_spans = furniture(doc.norm)
     doc.kept = _join_doubled_duals(_usable_entities(doc.entities, doc.cut, doc.furniture_spans), doc.text)
