@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["split_sentences", "split_clauses", "paragraph_starts"]
 
@@ -102,6 +103,21 @@ _BREAK_OR_TERMINATOR = re.compile("[\n\r\u2028\u2029" + re.escape("".join(sorted
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Half-open ``(start, end)`` offsets of the sentences of ``text``, in order."""
+    if len(text) >= _LONG_TEXT:
+        return list(_article_sentences(text))
+    return _split_sentences(text)
+
+
+_LONG_TEXT = 500  # characters: an article rather than a phrase
+
+
+@lru_cache(maxsize=4)
+def _article_sentences(text: str) -> tuple[tuple[int, int], ...]:
+    # An article with figures is split three times (count kinds, structure heads, assembly).
+    return tuple(_split_sentences(text))
+
+
+def _split_sentences(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     n = len(text)
     start = 0
