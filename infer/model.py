@@ -328,6 +328,9 @@ class TokenClassifier:
         return tag_ids, probs, vectors
 
 
+_ID_BYTES = np.dtype(np.int64).itemsize
+
+
 @dataclass(frozen=True)
 class EncodedDoc:
     """A document's sub-word ids (no special tokens) and, per word, the index of its first
@@ -358,7 +361,7 @@ class WordEncoder:
         backend.no_truncation()
         backend.no_padding()
         self.backend = backend
-        self._cache: dict[str, tuple[int, ...]] = {}
+        self._cache: dict[str, bytes] = {}  # word → its sub-word ids, int64 bytes
         self.word_by_word = self._context_free()
 
     def _encode(self, docs: Sequence[Sequence[str]]) -> list[Any]:
@@ -381,21 +384,28 @@ class WordEncoder:
         if not self.word_by_word:
             return self._encode_whole(docs)
         cache = self._cache
-        new = [w for w in dict.fromkeys(itertools.chain.from_iterable(docs)) if w not in cache]
-        if new:
-            if len(cache) + len(new) > self.MAX_CACHED:
-                cache.clear()
-            for w, enc in zip(new, self._encode([[w] for w in new])):
-                cache[w] = tuple(enc.ids)
+        pieces = [list(map(cache.get, words)) for words in docs]
+        if any(None in p for p in pieces):
+            self._learn(docs)
+            pieces = [p if None not in p else list(map(cache.__getitem__, words)) for p, words in zip(pieces, docs)]
         out = []
-        for words in docs:
-            pieces = list(map(cache.__getitem__, words))
-            lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+        for p in pieces:
+            # each word's ids as int64 bytes: one join makes the document's (no int per id)
+            lengths = np.fromiter(map(len, p), dtype=np.int64, count=len(p)) // _ID_BYTES
             starts = np.cumsum(lengths) - lengths
             first = np.where(lengths > 0, starts, -1)
-            ids = np.fromiter(itertools.chain.from_iterable(pieces), dtype=np.int64, count=int(lengths.sum()))
-            out.append(EncodedDoc(ids, first))
+            out.append(EncodedDoc(np.frombuffer(bytearray().join(p), dtype=np.int64), first))
         return out
+
+    def _learn(self, docs: Sequence[Sequence[str]]) -> None:
+        """Puts the words of ``docs`` the cache lacks into it, encoded in one tokenizer call."""
+        cache = self._cache
+        new = [w for w in dict.fromkeys(itertools.chain.from_iterable(docs)) if w not in cache]
+        if len(cache) + len(new) > self.MAX_CACHED:
+            cache.clear()
+            new = list(dict.fromkeys(itertools.chain.from_iterable(docs)))
+        for w, enc in zip(new, self._encode([[w] for w in new])):
+            cache[w] = np.asarray(enc.ids, dtype=np.int64).tobytes()
 
     def _encode_whole(self, docs: Sequence[Sequence[str]]) -> list["EncodedDoc"]:
         out = [EncodedDoc(np.zeros(0, dtype=np.int64), np.full(len(words), -1, dtype=np.int64)) for words in docs]
