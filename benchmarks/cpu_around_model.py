@@ -62,6 +62,8 @@ CLOCKED = (
     ("split words", ("split_words",)),
     ("word ids (tokenizer)", ("encoder.encode",)),
     ("model stage around the forward", ("classifier.score",)),
+    ("  window packing", ("classifier._pack",)),  # nested rows (two spaces) are parts of the row above
+    ("  forward outputs to tag ids (+ float16)", ("classifier._run_windows",)),
     ("decode", ("decode_entities", "decode_tag_ids", "word_predictions")),
     ("whole figures", ("whole_figures",)),
     ("count kinds", ("read_counts",)),
@@ -240,8 +242,10 @@ def clocked_pass(be: Any, extractor: Any, articles: list[dict], replay: ForwardR
         for owner, attr, fn in reversed(undo):
             setattr(owner, attr, fn)
     clock["model stage around the forward"] -= replay.seconds
+    # the nested rows: packing inside _run_windows, which holds the replay too
+    clock["  forward outputs to tag ids (+ float16)"] -= replay.seconds + clock["  window packing"]
     rows = list(clock.items())
-    rows.append(("rest (input reading, chunks, ...)", total - sum(clock.values())))
+    rows.append(("rest (input reading, chunks, ...)", total - sum(t for name, t in rows if not name.startswith(" "))))
     return total, rows
 
 

@@ -76,7 +76,7 @@ def decode_tag_ids(text: str, words: Sequence[tuple[int, int]], tags: Sequence[s
     if not at:
         return []
     parsed = [split_tag(tag) for tag in tags]
-    p = probs.tolist()
+    p = np.asarray(probs).tolist()
     entities = []
     for label, first, last in _tagged_spans(at, [parsed[t] for t in ids[at].tolist()]):
         start, end = words[first][0], words[last - 1][1]
