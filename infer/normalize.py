@@ -526,6 +526,12 @@ _PIPELINE = (
     _dediac,
     _compose_hamza,
 )
+# The characters each step rewrites. One scan finds which of them a text has, and steps with
+# nothing to do are skipped (an article needs one or two of the six; each scan cost as much as the
+# work). Presentation forms unfold into letters, marks and tatweel, so with them every step runs.
+_STEP_CHARS = (_FORMAT_MARKS, frozenset(_PRESENTATION), frozenset(_DIGITS), frozenset(TATWEEL), _DIACRITICS,
+               frozenset("\u0653\u0654\u0655"))
+_ANY_STEP_RE = _char_class(frozenset().union(*_STEP_CHARS))
 
 
 def normalize(text: str) -> NormalizedText:
@@ -533,8 +539,11 @@ def normalize(text: str) -> NormalizedText:
     if not isinstance(text, str):
         raise TypeError(f"normalize expects a str, got {type(text).__name__}")
     m = _Mapped.identity(text)
-    for step in _PIPELINE:
-        m = step(m)
+    present = set(_ANY_STEP_RE.findall(text))
+    every = not present.isdisjoint(_PRESENTATION)
+    for step, chars in zip(_PIPELINE, _STEP_CHARS):
+        if every or not present.isdisjoint(chars):
+            m = step(m)
     m = _repair_split_words(m, _default_lexicon())
     return NormalizedText(text, m.text, tuple(m.starts), tuple(m.ends))
 
