@@ -110,4 +110,6 @@ def _tagged_spans(at: Sequence[int], tags: Sequence[tuple[str, str | None]]) -> 
 
 def entity_to_original(norm, entity: Entity) -> Entity:
     """The same entity with offsets and text of ``norm.original`` (``norm``: NormalizedText)."""
-    return Entity(entity.label, norm.original_span(entity.start, entity.end, score=entity.span.score))
+    span = entity.span
+    start, end = norm.to_original(span.start, span.end)  # offsets of the original by construction
+    return Entity(entity.label, Span(start, end, norm.original[start:end], span.score))
