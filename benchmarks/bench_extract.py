@@ -97,13 +97,13 @@ def run_naive(nlp, articles: list[dict], batch_size: int, stride: int) -> int:
     return incidents
 
 
-STAGES = (  # (stage, file suffix, function name): cumulative time of these functions
+STAGES = (  # (stage, file suffix, function name(s)): cumulative time of these functions
     ("normalize", "infer/normalize.py", "normalize"),
     ("split words", "infer/tokenize.py", "split_words"),
     ("tokenizer (word ids)", "infer/model.py", "encode"),
     ("model (windows, forward, word scores)", "infer/model.py", "score"),
     ("  forward passes", "infer/model.py", "_run_windows"),
-    ("decode", "infer/decode.py", "decode_entities"),
+    ("decode", "infer/decode.py", ("decode_entities", "decode_tag_ids")),
     ("count kinds", "infer/casualty.py", "read_counts"),
     ("to original offsets", "infer/decode.py", "entity_to_original"),
     ("assembly", "infer/assembly/__init__.py", "assemble"),
@@ -113,10 +113,11 @@ STAGES = (  # (stage, file suffix, function name): cumulative time of these func
 )
 
 
-def stage_summary(stats: pstats.Stats, total: float) -> list[tuple[str, float, float]]:
+def stage_summary(stats: pstats.Stats, total: float, stages=STAGES) -> list[tuple[str, float, float]]:
     rows = []
-    for name, suffix, func in STAGES:
-        t = sum(v[3] for (f, _, fn), v in stats.stats.items() if fn == func and f.replace("\\", "/").endswith(suffix))
+    for name, suffix, func in stages:
+        funcs = (func,) if isinstance(func, str) else func
+        t = sum(v[3] for (f, _, fn), v in stats.stats.items() if fn in funcs and f.replace("\\", "/").endswith(suffix))
         rows.append((name, t, 100.0 * t / total if total else 0.0))
     return rows
 

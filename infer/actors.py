@@ -81,11 +81,14 @@ class Word(NamedTuple):  # a tuple, not a dataclass: an article makes ~1,000 of 
         return any(ch.isalpha() for ch in self.key)
 
 
+_new_word = tuple.__new__  # Word(s, e, key) without NamedTuple's Python-level __new__ (an article makes ~1,000)
+
+
 @lru_cache(maxsize=8)
 def _word_index(text: str, folded: str) -> tuple[list[int], list[Word]]:
     # Assembly asks for the words of many small windows of the same article: split it once,
     # and make its Word objects once (building them per window was a quarter of assembly).
-    words = [Word(s, e, folded[s:e]) for s, e in split_words(text)]
+    words = [_new_word(Word, (s, e, folded[s:e])) for s, e in split_words(text)]
     return [w.start for w in words], words
 
 
@@ -99,7 +102,7 @@ def words_in(text: str, folded: str, start: int, end: int) -> list[Word]:
     cut_before = i > 0 and words[i - 1].end > start
     cut_after = j > 0 and words[j - 1].end > end
     if cut_before or cut_after:
-        return [Word(start + s, start + e, folded[start + s : start + e]) for s, e in split_words(text[start:end])]
+        return [_new_word(Word, (start + s, start + e, folded[start + s : start + e])) for s, e in split_words(text[start:end])]
     return words[i:j]
 
 

@@ -58,6 +58,7 @@ class DocView:
         object.__setattr__(self, "_word_starts", [s for s, _ in self.words])
         object.__setattr__(self, "_word_ends", [e for _, e in self.words])
         object.__setattr__(self, "_sent_ends", [e for _, e in self.sentences])
+        object.__setattr__(self, "_means", {})
 
     def word_range(self, start: int, end: int) -> tuple[int, int]:
         """First and end (exclusive) word overlapping [start, end); an empty range if none."""
@@ -70,10 +71,15 @@ class DocView:
         return min(i, max(0, len(self.sentences) - 1))
 
     def mean(self, a: int, b: int) -> np.ndarray:
+        """The mean vector of words ``a:b`` (read-only: kept, since the figures of an article share
+        candidates and sentences, so a third of the ranges asked for were asked for before)."""
         a, b = max(0, a), min(len(self.words), b)
-        if b <= a:
-            return np.zeros(self.vectors.shape[1], dtype=np.float32)
-        return self.vectors[a:b].mean(0)
+        got = self._means.get((a, b))
+        if got is None:
+            got = np.zeros(self.vectors.shape[1], dtype=np.float32) if b <= a else self.vectors[a:b].mean(0)
+            got.flags.writeable = False
+            self._means[a, b] = got
+        return got
 
 
 def role_features(view: DocView, text: str, figures: Sequence[Entity]) -> np.ndarray:
@@ -140,7 +146,7 @@ def pair_features(view: DocView, figure: Entity, cands: Sequence[Entity]) -> np.
         lo, hi = (cb, fa) if cb <= fa else (fb, ca)
         between = view.mean(lo, min(hi, lo + 40))
         dist = ca - fa
-        bucket = int(np.searchsorted(np.asarray(_DIST_EDGES), dist, side="right"))
+        bucket = bisect_right(_DIST_EDGES, dist)
         cs = view.sentence_of(c.start)
         scal = np.zeros(N_PAIR_SCALARS, dtype=np.float32)
         scal[CANDIDATE_LABELS.index(c.label)] = 1.0

@@ -42,7 +42,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator, Sequence
 
-from hasila.infer.tokenize import BMP_MAX, bmp_char_class
+import numpy as np
+
+from hasila.infer.tokenize import beyond_bmp
 
 DEFAULT_MAX_CHARS = 200_000
 DEFAULT_MIN_ARABIC_SHARE = 0.5  # of the letters; scraped pages carry some Latin (URLs, [ads3])
@@ -92,18 +94,22 @@ def _is_arabic_letter(ch: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _letter_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    # Runs of letters / of Arabic letters, from the same predicates as the loop below: the
-    # check runs in the main process for every document, so it must be cheap (regex: ~10x).
-    return (re.compile(bmp_char_class(str.isalpha) + "+"), re.compile(bmp_char_class(_is_arabic_letter) + "+"))
+def _letter_kinds() -> np.ndarray:
+    # Per BMP code point, from the same predicates as the loop below: 0 no letter, 1 a letter,
+    # 2 an Arabic letter. The check runs in the main process for every document, so it must be
+    # cheap: a table lookup per character is ~8x faster than two regex scans for letter runs.
+    chars = [chr(cp) for cp in range(0x10000)]
+    letter = np.fromiter(map(str.isalpha, chars), dtype=np.uint8, count=len(chars))
+    return letter + np.fromiter(map(_is_arabic_letter, chars), dtype=np.uint8, count=len(chars))
 
 
 def arabic_share(text: str) -> float:
     """Share of Arabic letters among the letters of ``text`` (0 when it has no letters)."""
-    if not text or max(text) <= BMP_MAX:
-        letter_runs, arabic_runs = _letter_patterns()
-        letters = sum(map(len, letter_runs.findall(text)))
-        arabic = sum(map(len, arabic_runs.findall(text)))
+    if not beyond_bmp(text):
+        # one UTF-16 code unit per character (a lone surrogate too: no letter)
+        units = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype="<u2")
+        _, letters, arabic = np.bincount(_letter_kinds()[units], minlength=3).tolist()
+        letters += arabic
         return arabic / letters if letters else 0.0
     letters = arabic = 0
     for ch in text:

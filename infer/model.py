@@ -11,6 +11,7 @@ batches, then put back in order, so the result does not depend on batching order
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 from dataclasses import dataclass
@@ -257,12 +258,13 @@ class TokenClassifier:
         out = []
         w0 = 0
         for doc, starts in zip(encoded, plans):
-            scores = _collect_words(doc, starts, self.window, tag_ids[w0:w0 + len(starts)], probs[w0:w0 + len(starts)])
+            w1 = w0 + len(starts)
+            at = _word_positions(doc, starts, self.window) if starts else None  # shared by tags and vectors
+            scores = _collect_words(doc, at, tag_ids[w0:w1], probs[w0:w1])
             if vectors is not None:
-                scores = (*scores, _collect_vectors(doc, starts, self.window, vectors[w0:w0 + len(starts)],
-                                                    self.model.config.hidden_size))
+                scores = (*scores, _collect_vectors(doc, at, vectors[w0:w1], self.model.config.hidden_size))
             out.append(scores)
-            w0 += len(starts)
+            w0 = w1
         return out
 
     def _pack(self, windows: Sequence[np.ndarray], batch: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -326,6 +328,9 @@ class TokenClassifier:
         return tag_ids, probs, vectors
 
 
+_ID_BYTES = np.dtype(np.int64).itemsize
+
+
 @dataclass(frozen=True)
 class EncodedDoc:
     """A document's sub-word ids (no special tokens) and, per word, the index of its first
@@ -356,7 +361,7 @@ class WordEncoder:
         backend.no_truncation()
         backend.no_padding()
         self.backend = backend
-        self._cache: dict[str, tuple[int, ...]] = {}
+        self._cache: dict[str, bytes] = {}  # word → its sub-word ids, int64 bytes
         self.word_by_word = self._context_free()
 
     def _encode(self, docs: Sequence[Sequence[str]]) -> list[Any]:
@@ -379,21 +384,28 @@ class WordEncoder:
         if not self.word_by_word:
             return self._encode_whole(docs)
         cache = self._cache
-        new = list({w: None for d in docs for w in d if w not in cache})
-        if new:
-            if len(cache) + len(new) > self.MAX_CACHED:
-                cache.clear()
-            for w, enc in zip(new, self._encode([[w] for w in new])):
-                cache[w] = tuple(enc.ids)
+        pieces = [list(map(cache.get, words)) for words in docs]
+        if any(None in p for p in pieces):
+            self._learn(docs)
+            pieces = [p if None not in p else list(map(cache.__getitem__, words)) for p, words in zip(pieces, docs)]
         out = []
-        for words in docs:
-            pieces = [cache[w] for w in words]
-            lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+        for p in pieces:
+            # each word's ids as int64 bytes: one join makes the document's (no int per id)
+            lengths = np.fromiter(map(len, p), dtype=np.int64, count=len(p)) // _ID_BYTES
             starts = np.cumsum(lengths) - lengths
             first = np.where(lengths > 0, starts, -1)
-            ids = np.fromiter((i for p in pieces for i in p), dtype=np.int64, count=int(lengths.sum()))
-            out.append(EncodedDoc(ids, first))
+            out.append(EncodedDoc(np.frombuffer(bytearray().join(p), dtype=np.int64), first))
         return out
+
+    def _learn(self, docs: Sequence[Sequence[str]]) -> None:
+        """Puts the words of ``docs`` the cache lacks into it, encoded in one tokenizer call."""
+        cache = self._cache
+        new = [w for w in dict.fromkeys(itertools.chain.from_iterable(docs)) if w not in cache]
+        if len(cache) + len(new) > self.MAX_CACHED:
+            cache.clear()
+            new = list(dict.fromkeys(itertools.chain.from_iterable(docs)))
+        for w, enc in zip(new, self._encode([[w] for w in new])):
+            cache[w] = np.asarray(enc.ids, dtype=np.int64).tobytes()
 
     def _encode_whole(self, docs: Sequence[Sequence[str]]) -> list["EncodedDoc"]:
         out = [EncodedDoc(np.zeros(0, dtype=np.int64), np.full(len(words), -1, dtype=np.int64)) for words in docs]
@@ -409,42 +421,46 @@ class WordEncoder:
         return out
 
 
-def _word_positions(doc: EncodedDoc, starts: Sequence[int], window: int,
-                    window_lengths: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """For the words the model saw (mask), where their first sub-word's output sits in the
-    window outputs laid end to end, taking for each word the window where it is most central."""
+def _word_positions(doc: EncodedDoc, starts: Sequence[int], window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the words the model saw (mask), the window where their first sub-word is most
+    central and the sub-word's position in that window."""
     choice = most_central_window(len(doc.ids), window, starts)
     seen = doc.first_token >= 0
     tok = doc.first_token[seen]
     win = choice[tok]
-    lengths = np.asarray(window_lengths, dtype=np.int64)
-    offsets = np.cumsum(lengths) - lengths
-    return seen, offsets[win] + tok - np.asarray(starts, dtype=np.int64)[win]
+    return seen, win, tok - np.asarray(starts, dtype=np.int64)[win]
 
 
-def _collect_words(doc: EncodedDoc, starts: Sequence[int], window: int, tag_ids: Sequence[np.ndarray],
-                   probs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Per word: tag id and probability from the window where its first sub-word is most central."""
+def _collect_words(doc: EncodedDoc, at: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+                   tag_ids: Sequence[np.ndarray], probs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per word: tag id and probability from the window where its first sub-word is most
+    central (``at``: :func:`_word_positions`; None when the document has no windows)."""
     n_words = len(doc.first_token)
     tags = np.full(n_words, -1, dtype=np.int64)  # -1: a word the model never saw
     p = np.ones(n_words, dtype=np.float32)
-    if not starts:
+    if at is None:
         return tags, p
-    seen, at = _word_positions(doc, starts, window, [len(t) for t in tag_ids])
-    tags[seen] = np.concatenate(tag_ids)[at]
-    p[seen] = np.concatenate(probs)[at]
+    seen, win, pos = at
+    lengths = np.fromiter(map(len, tag_ids), dtype=np.int64, count=len(tag_ids))
+    flat = (np.cumsum(lengths) - lengths)[win] + pos  # in the window outputs laid end to end
+    tags[seen] = np.concatenate(tag_ids)[flat]
+    p[seen] = np.concatenate(probs)[flat]
     return tags, p
 
 
-def _collect_vectors(doc: EncodedDoc, starts: Sequence[int], window: int, vectors: Sequence[np.ndarray],
-                     hidden: int) -> np.ndarray:
+def _collect_vectors(doc: EncodedDoc, at: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+                     vectors: Sequence[np.ndarray], hidden: int) -> np.ndarray:
     """Per word: the last hidden state at its first sub-word, from its most central window
     (zeros for a word the model never saw)."""
     out = np.zeros((len(doc.first_token), hidden), dtype=np.float16)
-    if not starts:
+    if at is None:
         return out
-    seen, at = _word_positions(doc, starts, window, [len(v) for v in vectors])
-    out[seen] = np.concatenate(vectors)[at]
+    seen, win, pos = at
+    rows = np.flatnonzero(seen)
+    # Window by window, not laid end to end first: that copied every token's vector once more.
+    for w, part in enumerate(vectors):
+        mine = win == w
+        out[rows[mine]] = part[pos[mine]]
     return out
 
 

@@ -42,9 +42,9 @@ from typing import Any, Collection, Iterable, Iterator, Sequence
 
 from hasila.infer.assembly import assemble, check_disable
 from hasila.infer.casualty import complete_count_lists, read_counts
-from hasila.infer.decode import decode_entities, entity_to_original
+from hasila.infer.decode import decode_tag_ids, entity_to_original
 from hasila.infer.inputs import InputDoc, InputReader, check_doc_text
-from hasila.infer.model import EncodedDoc, TokenClassifier, find_model, word_predictions
+from hasila.infer.model import EncodedDoc, TokenClassifier, find_model
 from hasila.infer.figures import whole_figures
 from hasila.infer.heads import StructureHeads
 from hasila.infer.normalize import NormalizedText, normalize
@@ -328,7 +328,7 @@ def _finish(item: _Prepared, scores: Any, tags: Sequence[str], model_info: dict[
     if isinstance(scores, Exception):
         return _internal_error(doc, "the model", scores, model_info)
     try:
-        entities = decode_entities(norm.text, item.words, word_predictions(tags, *scores))
+        entities = decode_tag_ids(norm.text, item.words, tags, scores[0], scores[1])
         entities = whole_figures(norm.text, item.words, entities)
         entities = complete_count_lists(norm.text, read_counts(norm.text, entities))
         explain = bool(options and options["explain"])

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["split_sentences", "split_clauses", "paragraph_starts"]
 
@@ -43,6 +44,21 @@ def _word_before(text: str, i: int) -> tuple[int, str]:
     return j, text[j:i]
 
 
+def _one_letter_before(text: str, i: int) -> bool:
+    """Whether the word before ``i`` (:func:`_word_before`) could be one letter: it has at most
+    one character besides tatweel. Read backwards, stopping at the second (most words before a
+    dot are long)."""
+    j = i
+    count = 0
+    while j > 0 and _is_word_char(text[j - 1]):
+        j -= 1
+        if text[j] != "\u0640":
+            count += 1
+            if count > 1:
+                return False
+    return True
+
+
 def _is_non_final_dot(text: str, i: int) -> bool:
     """Whether the «.» at ``i`` is inside a number, a glued token or after an abbreviation."""
     n = len(text)
@@ -52,6 +68,8 @@ def _is_non_final_dot(text: str, i: int) -> bool:
         return True
     if prev and nxt and _is_word_char(prev) and _is_word_char(nxt):
         return True
+    if not _one_letter_before(text, i):
+        return False
     start, word = _word_before(text, i)
     if len(word.replace("\u0640", "")) == 1 and word.isalpha():
         # A one-letter word before the dot is an abbreviation if more text follows on the line.
@@ -78,13 +96,35 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+# Where a sentence may end: line breaks and terminators (the loop jumps from one to the next
+# instead of visiting every character: it ran once per article and figure sentence).
+_BREAK_OR_TERMINATOR = re.compile("[\n\r\u2028\u2029" + re.escape("".join(sorted(_TERMINATORS))) + "]")
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Half-open ``(start, end)`` offsets of the sentences of ``text``, in order."""
+    if len(text) >= _LONG_TEXT:
+        return list(_article_sentences(text))
+    return _split_sentences(text)
+
+
+_LONG_TEXT = 500  # characters: an article rather than a phrase
+
+
+@lru_cache(maxsize=4)
+def _article_sentences(text: str) -> tuple[tuple[int, int], ...]:
+    # An article with figures is split three times (count kinds, structure heads, assembly).
+    return tuple(_split_sentences(text))
+
+
+def _split_sentences(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     n = len(text)
     start = 0
     i = 0
-    while i < n:
+    search = _BREAK_OR_TERMINATOR.search
+    while (m := search(text, i)) is not None:
+        i = m.start()
         ch = text[i]
         if ch in "\n\r\u2028\u2029":
             s, e = _strip(text, start, i)
@@ -115,14 +155,17 @@ _CLAUSE_OPENERS = re.compile(
 )
 
 
+_CLAUSE_PUNCTUATION = re.compile("[،:,]")
+
+
 def split_clauses(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Clauses of ``text[start:end]`` (absolute offsets): cut at «،», «,», «:» outside numbers
     and before statement-opening connectives («فيما», «بينما», «ليرتفع»…)."""
     end = len(text) if end is None else end
     cuts: list[int] = []
-    for i in range(start, end):
-        ch = text[i]
-        if ch in "،:" or (ch == "," and not (0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit())):
+    for m in _CLAUSE_PUNCTUATION.finditer(text, start, end):
+        i = m.start()
+        if text[i] != "," or not (0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()):
             cuts.append(i + 1)
     for m in _CLAUSE_OPENERS.finditer(text, start, end):
         if m.start() > start:
@@ -143,7 +186,8 @@ def split_clauses(text: str, start: int = 0, end: int | None = None) -> list[tup
 def paragraph_starts(text: str) -> list[int]:
     """Offsets where paragraphs (lines) start; a paragraph is one line of the scraped text."""
     starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            starts.append(i + 1)
+    i = text.find("\n")
+    while i != -1:
+        starts.append(i + 1)
+        i = text.find("\n", i + 1)
     return starts

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from hasila.infer.heads import DocView, FigureRoleGuess, StructureHeads
+from hasila.infer.heads import FIGURE_LABELS, DocView, FigureRoleGuess, StructureHeads
 from hasila.infer.normalize import NormalizedText
 from hasila.infer.sentences import split_sentences
 from hasila.infer.types import Entity, Incident
@@ -29,7 +29,7 @@ CONFIDENCE_FIELDS = ("perpetrator", "victim", "location", "date", "source")
 
 @dataclass
 class Structure:
-    view: DocView
+    view: DocView | None  # None for a document without figures (nothing ever reads it then)
     guesses: list[FigureRoleGuess]
     dropped: set[tuple[int, int]]
 
@@ -47,6 +47,10 @@ class Structure:
 
 def analyse(heads: StructureHeads, norm: NormalizedText, words: Sequence[tuple[int, int]], vectors: np.ndarray,
             entities: Sequence[Entity]) -> Structure:
+    if not any(e.label in FIGURE_LABELS for e in entities):
+        # No figure (most news): no role to guess, and no incident whose fields the argument
+        # head would fill, so the document's view (its sentences, word bounds) is not built.
+        return Structure(None, [], set())
     view = DocView(np.asarray(vectors, dtype=np.float32), list(words), split_sentences(norm.text) or [(0, len(norm.text))])
     guesses = heads.figure_roles(view, norm.text, entities)
     return Structure(view, guesses, heads.dropped_figures(guesses))

@@ -13,6 +13,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import numpy as np
+
 _DIGIT_SEPARATORS = {",", ".", "\u066b", "\u066c", "\u060c"}  # , . ٫ ٬ ،
 
 
@@ -77,6 +79,12 @@ _BMP_END = 0x10000
 BMP_MAX = "\uffff"  # texts with a character above this take the character loops
 
 
+def beyond_bmp(text: str) -> bool:
+    """Whether ``text`` has a character above :data:`BMP_MAX` (``max(text) > BMP_MAX``, ~50x
+    faster: such a character takes two UTF-16 code units, every other character one)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
+
+
 @lru_cache(maxsize=1)
 def _word_class() -> str:
     return bmp_char_class(_is_word_char)
@@ -98,9 +106,52 @@ def _word_pattern() -> re.Pattern[str]:
 
 def split_words(text: str) -> list[tuple[int, int]]:
     """Half-open ``(start, end)`` offsets of the words of ``text``, in order."""
-    if text and max(text) > BMP_MAX:
+    if beyond_bmp(text):
         return split_words_reference(text)
-    return [m.span() for m in _word_pattern().finditer(text)]
+    if len(text) >= _TABLE_FROM:
+        return _split_by_table(text)
+    return list(map(re.Match.span, _word_pattern().finditer(text)))
+
+
+_TABLE_FROM = 256  # characters: shorter texts (phrases, windows) take the regex, cheaper to start
+_GAP, _LETTERS, _DIGITS, _SEPARATOR, _SINGLE = range(5)  # what a character is to split_words
+
+
+@lru_cache(maxsize=1)
+def _char_kinds() -> np.ndarray:
+    """Per BMP code point, from the predicates of :func:`split_words_reference`: a gap, a word
+    character, a digit, a digit separator or a character that is a word of its own."""
+    kinds = np.full(_BMP_END, _SINGLE, dtype=np.uint8)
+    for cp in range(_BMP_END):
+        ch = chr(cp)
+        if _is_gap(ch):
+            kinds[cp] = _GAP
+        elif _is_digit(ch):
+            kinds[cp] = _DIGITS
+        elif _is_word_char(ch):
+            kinds[cp] = _LETTERS
+        elif ch in _DIGIT_SEPARATORS:
+            kinds[cp] = _SEPARATOR
+    return kinds
+
+
+def _split_by_table(text: str) -> list[tuple[int, int]]:
+    """:func:`split_words` of a BMP text with NumPy (an article: ~3x faster than the regex,
+    whose cost was one match object per word): words are runs of one kind of character."""
+    kinds = _char_kinds()[np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype="<u2")]
+    sep = kinds == _SEPARATOR
+    if sep.any():
+        # a separator between two digits belongs to the number («1,365»); elsewhere it is a word
+        between = np.zeros_like(sep)
+        between[1:-1] = sep[1:-1] & (kinds[:-2] == _DIGITS) & (kinds[2:] == _DIGITS)
+        kinds[between] = _DIGITS
+        kinds[sep & ~between] = _SINGLE
+    word = kinds != _GAP
+    start = word.copy()
+    start[1:] &= (kinds[1:] != kinds[:-1]) | (kinds[1:] == _SINGLE)
+    end = word
+    end[:-1] &= (kinds[:-1] != kinds[1:]) | (kinds[:-1] == _SINGLE)
+    return list(zip(np.flatnonzero(start).tolist(), (np.flatnonzero(end) + 1).tolist()))
 
 
 @lru_cache(maxsize=1)
@@ -111,7 +162,7 @@ def _word_run_pattern() -> re.Pattern[str]:
 def letter_word_count(text: str) -> int:
     """How many words of ``text`` have a letter: ``sum(any(c.isalpha() for c in w) for w in words_of(text))``,
     without splitting. Only letter-mark runs can hold a letter (digits and punctuation cannot)."""
-    if text and max(text) > BMP_MAX:
+    if beyond_bmp(text):
         return sum(1 for w in words_of(text) if any(ch.isalpha() for ch in w))
     return sum(1 for run in _word_run_pattern().findall(text) if run.isalpha() or any(ch.isalpha() for ch in run))
 

@@ -102,6 +102,9 @@ def _read(doc: Doc) -> None:
     """A1, A2: usable entities, sentences and the figures read as counts."""
     _check_entities(doc.norm, doc.entities)
     doc.text = doc.norm.text
+    if not any(e.label in COUNT_LABELS for e in doc.entities):
+        doc.done = True  # as below, without reading the page's furniture first (most news)
+        return
     doc.folded = fold_letters(doc.text)
     doc.cut, doc.furniture_spans = furniture(doc.norm)
     doc.kept = _join_doubled_duals(_usable_entities(doc.entities, doc.cut, doc.furniture_spans), doc.text)
@@ -120,13 +123,17 @@ def _roles(doc: Doc) -> None:
     its victim and own place and date, and each sentence's sources, attackers, targets, places
     and dates."""
     text, folded = doc.text, doc.folded
+    # Found when a rule first asks (Sentence.finders): most sentences are never asked about.
+    finders = {
+        "sources": lambda s: find_sources(text, folded, s.start, s.end, s.entities),
+        "perpetrators": lambda s: find_perpetrators(text, folded, s.start, s.end, s.entities),
+        "targets": lambda s: find_targets(text, folded, s.start, s.end, s.entities),
+        "locations": lambda s: _sentence_locations(s, folded),
+        "dates": lambda s: _sentence_dates(s, text, folded),
+    }
     for sent in doc.sentences:
         _describe_figures(text, folded, sent, doc.disable)
-        sent.sources = find_sources(text, folded, sent.start, sent.end, sent.entities)
-        sent.perpetrators = find_perpetrators(text, folded, sent.start, sent.end, sent.entities)
-        sent.targets = find_targets(text, folded, sent.start, sent.end, sent.entities)
-        sent.locations = _sentence_locations(sent, folded)
-        sent.dates = _sentence_dates(sent, text, folded)
+        sent.finders = finders
 
 
 def _slots(doc: Doc) -> None:

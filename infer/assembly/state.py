@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from hasila.infer.actors import Mention, Victim
 from hasila.infer.types import Entity, Quantity
@@ -32,11 +33,38 @@ class Sentence:
     clauses: list[tuple[int, int]]
     entities: list[Entity] = field(default_factory=list)
     figures: list["Figure"] = field(default_factory=list)
-    sources: list[Mention] = field(default_factory=list)
-    perpetrators: list[Mention] = field(default_factory=list)
-    targets: list[Mention] = field(default_factory=list)
-    locations: list[Entity] = field(default_factory=list)
-    dates: list[Entity] = field(default_factory=list)
+    # What the sentence names — ``sources``, ``perpetrators``, ``targets`` (Mentions), ``locations``
+    # and ``dates`` (Entities) — each found on first use by the finder the roles pass sets here
+    # (a function of the sentence, which it does not change): the fields' rules read them only
+    # for the sentences around figures, a few of an article's dozens. Empty until then.
+    finders: dict[str, Callable[["Sentence"], list[Any]]] | None = field(default=None, repr=False, compare=False)
+    _found: dict[str, list[Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    def _named(self, what: str) -> list[Any]:
+        got = self._found.get(what)
+        if got is None:
+            got = self._found[what] = self.finders[what](self) if self.finders is not None else []
+        return got
+
+    @property
+    def sources(self) -> list[Mention]:
+        return self._named("sources")
+
+    @property
+    def perpetrators(self) -> list[Mention]:
+        return self._named("perpetrators")
+
+    @property
+    def targets(self) -> list[Mention]:
+        return self._named("targets")
+
+    @property
+    def locations(self) -> list[Entity]:
+        return self._named("locations")
+
+    @property
+    def dates(self) -> list[Entity]:
+        return self._named("dates")
 
     def clause_of(self, pos: int) -> tuple[int, int]:
         for s, e in self.clauses:
