@@ -68,6 +68,12 @@ def test_word_scores_and_vectors_match_torch(torch_clf, onnx_clf):
     assert np.abs(t_v.astype(np.float32) - o_v.astype(np.float32)).max() < 2e-3  # float16 rounding
 
 
+def test_half_hidden_output_is_numpys_float16_bit_for_bit(torch_clf, onnx_clf):
+    ids, mask = padded_batches(torch_clf, TEXTS + [LONG], batch_size=4)[0]
+    full, half = onnx_clf.session.run(["last_hidden_state", onnx_runtime.HIDDEN_F16], {"input_ids": ids, "attention_mask": mask})
+    assert half.dtype == np.float16 and np.array_equal(full.astype(np.float16).view(np.uint16), half.view(np.uint16))
+
+
 def test_graphs_are_built_once_into_the_cache(tiny_path, onnx_clf):
     graph = onnx_clf.graph
     assert graph.parent == onnx_runtime.cache_dir() and graph.exists()
