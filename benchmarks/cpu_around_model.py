@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=5, help="timed passes (the best is reported)")
     p.add_argument("--json", type=Path, help="also write the figures to this file")
     p.add_argument("--model", help="model folder (default: $HASILA_MODEL, else models/hasila-ner)")
-    p.add_argument("--runtime", choices=("auto", "torch", "onnx", "int8"), default="onnx")
+    p.add_argument("--runtime", choices=("auto", "torch", "bf16", "onnx", "int8"), default="onnx")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--forward-cache", type=Path, help="keep the recorded forward outputs in this .npz (reused if there)")
     p.add_argument("--no-profile", dest="profile", action="store_false", help="skip the profiled pass")
