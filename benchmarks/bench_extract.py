@@ -143,12 +143,22 @@ def quantize_linear_int8(model) -> None:
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory so far (MiB; Linux reports KiB)."""
+    """This process's peak resident memory so far (MiB). Linux: ``VmHWM``, the high-water mark of
+    this process's own memory; not ``ru_maxrss``, which a spawned child inherits from its parent
+    (the kernel keeps the larger of the two across fork and exec), so every side would report at
+    least the parent's peak."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def naive_side(model_path: str, device: str, articles: list[dict], batch_size: int, stride: int, repeats: int,
-               threads: int | None) -> dict:
+               threads: int | None, dtype: str | None = None) -> dict:
     """The naive side in a fresh process (spawned): its time, incidents and peak RSS."""
     import torch
     from hasila.infer.model import TokenClassifier
@@ -156,7 +166,7 @@ def naive_side(model_path: str, device: str, articles: list[dict], batch_size: i
 
     if threads:
         torch.set_num_threads(threads)
-    plain = TokenClassifier.load(model_path, device=device)
+    plain = TokenClassifier.load(model_path, device=device, dtype=dtype)
     nlp = pipeline("token-classification", model=plain.model, tokenizer=plain.tokenizer, device=torch.device(device))
     run_naive(nlp, articles[: min(8, len(articles))], batch_size, stride)  # warm-up
     best, inc = float("inf"), 0
@@ -169,6 +179,26 @@ def naive_side(model_path: str, device: str, articles: list[dict], batch_size: i
             torch.cuda.synchronize()
         best = min(best, time.perf_counter() - t0)
     return {"seconds": best, "incidents": inc, "peak_rss_mib": peak_rss_mib()}
+
+
+def hasila_side(model_path: str, runtime: str, device: str, articles: list[dict], batch_size: int, repeats: int,
+                threads: int | None) -> dict:
+    """The hasila path on another runtime, in a fresh process (spawned): time, incidents, peak RSS."""
+    import torch
+    from hasila.infer.onnx_runtime import load_classifier
+    from hasila.infer.pipeline import Extractor
+
+    if threads:
+        torch.set_num_threads(threads)
+    clf = load_classifier(model_path, runtime=runtime, device=device, batch_size=batch_size)
+    extractor = Extractor(clf, batch_size=batch_size, workers=0)
+    run_hasila(extractor, articles[: min(8, len(articles))])  # warm-up
+    best, inc = float("inf"), 0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        inc = run_hasila(extractor, articles)
+        best = min(best, time.perf_counter() - t0)
+    return {"runtime": clf.runtime, "seconds": best, "incidents": inc, "peak_rss_mib": peak_rss_mib()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--also", action="append", default=[], choices=("torch", "bf16", "onnx", "int8"),
                    help="repeatable: time the hasila path on this runtime too, in a process of its own, in the same run")
     p.add_argument("--no-naive", action="store_true", help="skip the transformers pipeline baseline")
+    p.add_argument("--naive-dtype", choices=("float32", "bfloat16"),
+                   help="weights of the naive side (default float32, as transformers.pipeline loads them)")
     p.add_argument("--model-only", type=int, default=0, metavar="N",
                    help="also time the model alone (windows, forward passes, word scores) on N articles encoded beforehand")
     p.add_argument("--naive-n", type=int, help="articles for the naive side (default: all of --n)")
@@ -274,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         naive_tokens = count_tokens(clf, naive_articles) if args.naive_n else tokens
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
             naive = child.submit(naive_side, model_path, device, naive_articles, args.batch_size, stride, args.repeats,
-                                 args.threads).result()
+                                 args.threads, args.naive_dtype).result()
         t_n, inc_n = naive["seconds"], naive["incidents"]
         n_n = len(naive_articles)
         figures["naive"] = {"seconds": t_n, "articles": n_n, "articles_per_s": n_n / t_n,
