@@ -122,26 +122,6 @@ def stage_summary(stats: pstats.Stats, total: float, stages=STAGES) -> list[tupl
     return rows
 
 
-def quantize_linear_int8(model) -> None:
-    """Dynamic int8 (per output channel) for the encoder's linear layers, in place; the layers
-    that write back into the residual stream (``*.output.dense``) and the head stay fp32.
-
-    Kept here as a measured experiment, not in the product: on this 2-core AVX2 CPU it made the
-    whole run only 8-20 % faster, and on the gold dev split it left span F1 unchanged (81.0) but cut
-    incident recall from 88.9 to 77.8 (quantizing every linear layer: span F1 75.4)."""
-    import warnings
-
-    import torch
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-    encoder = model.base_model
-    spec = {name: per_channel_dynamic_qconfig for name, module in encoder.named_modules()
-            if isinstance(module, torch.nn.Linear) and not name.endswith("output.dense")}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch.ao is deprecated; fine for an experiment
-        quantize_dynamic(encoder, spec, inplace=True)
-
-
 def peak_rss_mib() -> float:
     """This process's peak resident memory so far (MiB). Linux: ``VmHWM``, the high-water mark of
     this process's own memory; not ``ru_maxrss``, which a spawned child inherits from its parent
@@ -211,8 +191,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own choice)")
     p.add_argument("--repeats", type=int, default=1, help="timed passes per side (the best is reported)")
     p.add_argument("--top", type=int, default=20, help="functions to list from the profile")
-    p.add_argument("--int8", action="store_true",
-                   help="experiment: hasila side with int8 linear layers (see quantize_linear_int8; naive stays fp32)")
     p.add_argument("--runtime", choices=("auto", "torch", "bf16", "onnx", "int8"), default="auto",
                    help="hasila side's model runtime (default: what hasila-extract uses on this machine)")
     p.add_argument("--also", action="append", default=[], choices=("torch", "bf16", "onnx", "int8"),
@@ -237,10 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     model_path = find_model(args.model)
-    clf = load_classifier(model_path, runtime="torch" if args.int8 else args.runtime, device=args.device,
+    clf = load_classifier(model_path, runtime=args.runtime, device=args.device,
                           batch_size=args.batch_size, dtype=args.dtype)
-    if args.int8:
-        quantize_linear_int8(clf.model)
     workers = default_workers(clf.device) if args.workers is None else args.workers
     extractor = Extractor(clf, batch_size=args.batch_size, workers=workers)
     articles = load_articles(args.articles, args.n)
@@ -274,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     t_h, inc_h = timed(lambda: run_hasila(extractor, articles))
     rss_h = peak_rss_mib()
     figures = {"device": device, "articles": len(articles), "tokens": tokens, "batch_size": args.batch_size,
-               "int8": args.int8, "runtime": clf.runtime, "window": clf.window, "stride": clf.stride, "workers": workers,
+               "runtime": clf.runtime, "window": clf.window, "stride": clf.stride, "workers": workers,
                "dtype": args.dtype or "float32", "warm_up_seconds": t_start,
                "hasila": {"seconds": t_h, "articles_per_s": len(articles) / t_h, "tokens_per_s": tokens / t_h,
                           "incidents": inc_h, "peak_rss_mib": rss_h}}
