@@ -96,6 +96,18 @@ def _torch_available() -> bool:
     return True
 
 
+def _torch_uses_amx() -> bool:
+    """PyTorch can use the AMX tiles (the kernel grants them and torch's oneDNN knows them); torch
+    builds without the check are trusted on the CPU flag alone."""
+    import torch
+
+    check = getattr(getattr(torch, "cpu", None), "_is_amx_tile_supported", None)
+    try:
+        return bool(check()) if check is not None else True
+    except Exception:  # a private helper: never let it break the choice
+        return False
+
+
 def resolve_runtime(runtime: str | None, device: str, model_dir: str | os.PathLike | None = None,
                     flags: frozenset[str] | None = None) -> str:
     """The runtime to use. ``auto`` on a GPU is PyTorch; on a CPU the fastest of those that pass
@@ -114,8 +126,9 @@ def resolve_runtime(runtime: str | None, device: str, model_dir: str | os.PathLi
     if runtime == "auto":
         if not on_cpu:
             return "torch"
-        flags = cpu_flags() if flags is None else flags
-        if "amx_bf16" in flags and _torch_available():
+        detected = flags is None
+        flags = cpu_flags() if detected else flags
+        if "amx_bf16" in flags and _torch_available() and (not detected or _torch_uses_amx()):
             return "bf16"
         if not onnxruntime_available():
             return "torch"
