@@ -87,6 +87,8 @@ class Calibration:
             sha = str(d["tagger_sha256"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CalibrationError(f"{path}: damaged int8 calibration ({exc!r})") from exc
+        if not inputs:
+            raise CalibrationError(f"{path}: the int8 calibration has no layers (was it made on any text?)")
         bad = [k for k, v in inputs.items() if v.ndim != 1 or not np.all(np.isfinite(v)) or np.any(v < 0)]
         if bad:
             raise CalibrationError(f"{path}: input maxima of {bad[0]!r} are not a vector of finite values >= 0")

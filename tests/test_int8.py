@@ -48,7 +48,8 @@ def test_calibration_round_trip_and_clear_errors(tmp_path):
     assert np.allclose(back.inputs["enc.l1"], [0, 1, 2, 3])
     bad = json.loads(path.read_text(encoding="utf-8"))
     for change, message in (({"format": 99}, "format"), ({"inputs": {"enc.l1": [1.0, -2.0]}}, "enc.l1"),
-                            ({"inputs": {"enc.l1": [[1.0]]}}, "enc.l1"), ({"tagger_sha256": None, "inputs": None}, "damaged")):
+                            ({"inputs": {"enc.l1": [[1.0]]}}, "enc.l1"), ({"tagger_sha256": None, "inputs": None}, "damaged"),
+                            ({"inputs": {}}, "no layers")):
         path.write_text(json.dumps({**bad, **change}), encoding="utf-8")
         with pytest.raises(CalibrationError, match=message):
             Calibration.load(path)

@@ -128,6 +128,13 @@ def test_calibrate_command_refuses_what_it_cannot_use(tiny_path, tmp_path, capsy
     assert "parity gates" in capsys.readouterr().err
 
 
+def test_calibrating_on_no_text_is_an_error(tiny_path):
+    from hasila.train.calibrate import calibrate
+
+    with pytest.raises(ValueError, match="nothing to calibrate"):
+        calibrate(tiny_path, ["", "   "])
+
+
 def test_auto_with_a_dtype_means_torch_in_that_type(tiny_path):
     clf = load_classifier(tiny_path, runtime="auto", device="cpu", dtype="bfloat16")
     assert clf.runtime == "torch" and next(clf.model.parameters()).dtype == torch.bfloat16

@@ -68,6 +68,8 @@ def calibrate(model_dir: str | Path, texts: Sequence[str], *, data: str = "", se
 
     clf = TokenClassifier.load(str(model_dir), device="cpu")
     maxima, tokens = input_maxima(clf, texts)
+    if not tokens or not maxima:
+        raise ValueError(f"nothing to calibrate {model_dir} on: {len(texts)} texts gave no tokens")
     meta = {"seed": seed} if seed is not None else {}
     return Calibration(clf.info.sha256 or "", maxima, data=data, documents=len(texts), tokens=tokens, meta=meta)
 
