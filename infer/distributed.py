@@ -342,7 +342,8 @@ class Manifest:
             raise DistributedError(f"{self.url}: unreadable manifest ({exc})") from None
         if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
             raise DistributedError(f"{self.url}: not a manifest of this version")
-        written = {"runtime": "auto", **data["settings"]}  # manifests of 0.2.0 ran on "auto"
+        # Actors of 0.2.0 ran PyTorch fp32 whatever --runtime said: resuming such a run needs --runtime torch.
+        written = {"runtime": "torch", **data["settings"]}
         if written != self.settings:
             diff = sorted(k for k in set(written) | set(self.settings) if written.get(k) != self.settings.get(k))
             raise DistributedError(f"{self.url}: written with other settings ({', '.join(diff)}); run again with "

@@ -70,9 +70,19 @@ class Calibration:
                 "inputs": {k: [float(f"{x:.5g}") for x in v] for k, v in sorted(self.inputs.items())}}
 
     def save(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        """Written to a temporary file beside ``path``, then renamed: never half a file."""
+        import os
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(self.to_json(), ensure_ascii=False) + "\n")
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
     @classmethod
     def load(cls, path: Path) -> "Calibration":
@@ -93,7 +103,11 @@ class Calibration:
         if bad:
             raise CalibrationError(f"{path}: input maxima of {bad[0]!r} are not a vector of finite values >= 0")
         meta = {k: v for k, v in d.items() if k not in ("format", "tagger_sha256", "inputs", "data", "documents", "tokens")}
-        return cls(sha, inputs, str(d.get("data", "")), int(d.get("documents", 0)), int(d.get("tokens", 0)), meta)
+        try:
+            documents, tokens = int(d.get("documents") or 0), int(d.get("tokens") or 0)
+        except (TypeError, ValueError) as exc:
+            raise CalibrationError(f"{path}: damaged int8 calibration ({exc!r})") from exc
+        return cls(sha, inputs, str(d.get("data", "")), documents, tokens, meta)
 
 
 def digest(calibration: Calibration) -> str:
@@ -159,6 +173,7 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
     for n in g.node:
         for i in n.input:
             consumers.setdefault(i, []).append(n)
+    graph_outputs = frozenset(o.name for o in g.output)
     by_weight = modules_by_weight(state)
     excluded = tuple(exclude)
     added: list[Any] = []
@@ -183,6 +198,9 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
             continue
         groups.setdefault(n.input[0], []).append((n, module, w))
 
+    if not groups:
+        raise CalibrationError(f"the int8 calibration matches none of the graph's {len(kept)} linear layers "
+                               f"(calibrated: {', '.join(sorted(calibration.inputs)[:3])}, ...); was it made for this model?")
     const("q8_eps", np.array(1e-8, np.float32))
     const("q8_one", np.array(1.0, np.float32))
     const("q8_zp128", np.array(128, np.uint8))
@@ -199,7 +217,10 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
         amax = np.max([calibration.inputs[m] for _, m, _ in members], 0)
         gelu = _after_gelu(x, producer)
         pre: list[Any] = []
-        loud = np.sort(np.argsort(-amax)[:outliers]) if outliers else np.zeros(0, np.int64)
+        # At most an eighth of a layer's inputs go fp32 (all 32 of the shipped model's 384 or 1,536):
+        # on a small layer "the loudest 32" could be all of them, leaving no int8 product at all.
+        n_loud = min(outliers, len(amax) // 8)
+        loud = np.sort(np.argsort(-amax)[:n_loud]) if n_loud else np.zeros(0, np.int64)
         ws = [w.copy() for _, _, w in members]
         for w in ws:
             w[loud] = 0.0  # those rows go through the fp32 side
@@ -234,7 +255,7 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
             q, scale = quantize_weight(w)
             y = node.output[0]
             n_out = w.shape[1]
-            bias_add, bias = _bias_of(y, consumers, inits)
+            bias_add, bias = _bias_of(y, consumers, inits, graph_outputs)
             correction = (-(shift @ (q.astype(np.float32) * scale)) if shift is not None  # (x + shift) W = x W + shift W
                           else np.zeros(n_out, np.float32))
             # The per-token scale goes in as a_scale ([batch, length, 1]); the bias never goes in:
@@ -285,15 +306,18 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
     return model, sorted(set(kept))
 
 
-def _bias_of(y: str, consumers: Mapping[str, list[Any]], inits: Mapping[str, Any]) -> tuple[Any, str | None]:
-    """The Add that is a MatMul output's only consumer and adds a 1-D constant (its bias), and
-    that constant's name; ``(None, None)`` if there is none."""
+def _bias_of(y: str, consumers: Mapping[str, list[Any]], inits: Mapping[str, Any],
+             outputs: frozenset[str] = frozenset()) -> tuple[Any, str | None]:
+    """The Add that is a MatMul output's only consumer and adds a 1-D constant used by nothing
+    else (its bias), and that constant's name; ``(None, None)`` if there is none (then the bias,
+    if any, is not ours to change)."""
     from onnx import numpy_helper
 
     users = consumers.get(y, [])
-    if len(users) != 1 or users[0].op_type != "Add":
+    if y in outputs or len(users) != 1 or users[0].op_type != "Add":
         return None, None
     other = [i for i in users[0].input if i != y]
-    if len(other) == 1 and other[0] in inits and numpy_helper.to_array(inits[other[0]]).ndim == 1:
+    if (len(other) == 1 and other[0] in inits and len(consumers.get(other[0], [])) == 1
+            and numpy_helper.to_array(inits[other[0]]).ndim == 1):
         return users[0], other[0]
     return None, None

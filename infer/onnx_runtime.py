@@ -52,7 +52,7 @@ VARIANTS = ("fp32", "int8")
 OPSET = 17
 # Derived-graph recipe version: bump when the export or quantization recipe changes, so that
 # cached graphs of an older recipe are not reused.
-RECIPE = 4
+RECIPE = 5
 
 
 class RuntimeUnavailable(ModelError):
@@ -134,6 +134,11 @@ def resolve_runtime(runtime: str | None, device: str, model_dir: str | os.PathLi
             return "torch"
         vnni = bool({"avx512_vnni", "avx_vnni"} & flags)
         return "int8" if vnni and model_dir is not None and has_calibration(model_dir) else "onnx"
+    if runtime == "int8" and on_cpu:
+        flags = cpu_flags() if flags is None else flags
+        if flags and not {"avx512_vnni", "avx_vnni"} & flags:
+            log.warning("--runtime int8 on a CPU without VNNI: its uint8 x int8 products can saturate, and the parity "
+                        "gates were measured on VNNI / AMX CPUs; --runtime onnx is the safe choice here")
     if runtime in ("onnx", "int8"):
         if not on_cpu:
             raise RuntimeUnavailable(f"--runtime {runtime} runs on the CPU only (device {device!r}); "
@@ -152,7 +157,8 @@ def load_classifier(path_or_id: str | os.PathLike, *, runtime: str | None = "aut
     from hasila.infer.model import resolve_device
 
     dev = resolve_device(device)
-    if (runtime or "auto") == "auto" and dtype not in (None,):
+    dtype = str(dtype).replace("torch.", "") if dtype is not None else None  # torch.bfloat16 -> "bfloat16"
+    if (runtime or "auto") == "auto" and dtype is not None:
         runtime = "torch"
     local = path_or_id if Path(path_or_id).is_dir() else None
     chosen = resolve_runtime(runtime, dev, local)
@@ -293,7 +299,18 @@ def load_calibration(model_dir: Path, sha: str | None) -> "Calibration":
 
 
 def has_calibration(model_dir: str | os.PathLike) -> bool:
-    return (Path(model_dir) / CALIBRATION_FILE).is_file()
+    """The folder has an int8 calibration that loads and belongs to its weights. ``auto`` asks
+    this before it picks int8: a stale or damaged one falls back to fp32 with a warning (an
+    explicit ``--runtime int8`` gets the error instead)."""
+    model_dir = Path(model_dir)
+    if not (model_dir / CALIBRATION_FILE).is_file():
+        return False
+    try:
+        load_calibration(model_dir, weights_sha256(model_dir))
+    except ModelError as exc:
+        log.warning("not using int8: %s", exc)
+        return False
+    return True
 
 
 def build(model_dir: str | os.PathLike, variant: str = "int8", *, keep_fp32: Sequence[str] = (),
@@ -452,6 +469,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         model = find_model(args.model)
         for v in (VARIANTS if args.variant == "all" else (args.variant,)):
+            if v == "int8" and args.variant == "all" and not (Path(model) / CALIBRATION_FILE).is_file():
+                print(f"int8: skipped, {model} has no {CALIBRATION_FILE} (hasila-train calibrate makes one)",
+                      file=sys.stderr)
+                continue
             print(build(model, v, force=args.force))
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)

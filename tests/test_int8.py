@@ -128,5 +128,85 @@ def test_layers_without_calibration_or_excluded_stay_fp32():
     cal = Calibration("x", {"l1": np.ones(D, np.float32)})  # no l2
     q, kept = quantize_graph(_ffn_graph(w1, b1, w2, b2), cal, state)
     assert [n.op_type for n in q.graph.node].count("MatMulIntegerToFloat") == 1 and kept == ["l2"]
-    q, kept = quantize_graph(_ffn_graph(w1, b1, w2, b2), cal, state, exclude=["l1"])
-    assert "MatMulIntegerToFloat" not in [n.op_type for n in q.graph.node] and kept == ["l1", "l2"]
+    # nothing left to quantize: an error, never an fp32 graph under the int8 name
+    with pytest.raises(CalibrationError, match="matches none"):
+        quantize_graph(_ffn_graph(w1, b1, w2, b2), cal, state, exclude=["l1"])
+    with pytest.raises(CalibrationError, match="matches none"):
+        quantize_graph(_ffn_graph(w1, b1, w2, b2), Calibration("x", {"other.l1": np.ones(D, np.float32)}), state)
+
+
+def _emulate(x, w, b, amax, alpha, gelu, loud):
+    """The recipe in NumPy, step by step (the reference the graph must reproduce)."""
+    from hasila.infer.int8 import GELU_MIN
+
+    w = w.copy()
+    quiet = amax.copy()
+    quiet[loud] = 0.0
+    w_q = w.copy()
+    w_q[loud] = 0.0
+    m = smoothing(np.where(quiet > 0, quiet, np.median(amax)), np.abs(w_q).max(1), alpha)
+    inv = 1.0 / m
+    inv[loud] = 0.0
+    xs = x * inv
+    q, scale = quantize_weight(w_q * m[:, None])
+    if gelu:
+        shift = GELU_MIN * inv
+        xp = xs + shift
+        s = np.maximum(xp.max(-1, keepdims=True), 1e-8) / 255.0
+        code = np.clip(np.round(xp / s), 0, 255)
+        y = (code @ q.astype(np.float32)) * s * scale - shift @ (q.astype(np.float32) * scale)
+    else:
+        s = np.maximum(np.abs(xs).max(-1, keepdims=True), 1e-8) / 127.0
+        code = np.clip(np.round(xs / s), -128, 127)
+        y = (code @ q.astype(np.float32)) * s * scale
+    return y + x[..., loud] @ w[loud] + (0 if b is None else b)
+
+
+@pytest.mark.parametrize("loud_n", [0, 2])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_graph_reproduces_the_recipe_exactly(loud_n, with_bias):
+    """Each path of the transform — bias folded or its own Add, loud channels or none, the GELU
+    shift's correction — against the NumPy emulation of the recipe (float rounding only)."""
+    w1 = (RNG.normal(size=(D, H)) / np.sqrt(D)).astype(np.float32)
+    w2 = (RNG.normal(size=(H, D)) / np.sqrt(H)).astype(np.float32)
+    b1 = RNG.normal(size=H).astype(np.float32)
+    b2 = RNG.normal(size=D).astype(np.float32) if with_bias else np.zeros(D, np.float32)
+    x = RNG.normal(size=(2, 5, D)).astype(np.float32)
+    model = _ffn_graph(w1, b1, w2, b2)
+    if not with_bias:  # l2 without its Add: the correction needs an Add of its own
+        nodes = [n for n in model.graph.node if n.name != "l2/Add"]
+        nodes[-1].output[0] = "y"
+        del model.graph.node[:]
+        model.graph.node.extend(nodes)
+    h = x @ w1 + b1
+    g = 0.5 * h * (1 + np.vectorize(__import__("math").erf)(h / np.sqrt(2)))
+    cal = Calibration("x", {"l2": (np.abs(g).reshape(-1, H).max(0) * 1.5).astype(np.float32)})
+    state = {"l1.weight": w1.T, "l2.weight": w2.T}
+    q, kept = quantize_graph(model, cal, state, outliers=loud_n)
+    assert kept == ["l1"]
+    loud = np.sort(np.argsort(-cal.inputs["l2"])[:loud_n])
+    want = _emulate(g.astype(np.float32), w2, b2 if with_bias else None, cal.inputs["l2"], 0.5, True, loud)
+    got = _run(q, x)
+    assert np.abs(got - want).max() < 2e-3 * np.abs(want).max(), np.abs(got - want).max()
+
+
+def test_a_shared_bias_is_never_changed_in_place():
+    w1 = (RNG.normal(size=(D, H)) / np.sqrt(D)).astype(np.float32)
+    w2 = (RNG.normal(size=(H, D)) / np.sqrt(H)).astype(np.float32)
+    b = RNG.normal(size=D).astype(np.float32)
+    model = _ffn_graph(w1, RNG.normal(size=H).astype(np.float32), w2, b)
+    model.graph.initializer.append(numpy_helper.from_array(b, "b2_again"))
+    # a second user of the bias initializer "b2"
+    model.graph.node.append(helper.make_node("Add", ["y", "b2"], ["y2"]))
+    model.graph.output.append(helper.make_tensor_value_info("y2", TensorProto.FLOAT, ["b", "t", D]))
+    x = RNG.normal(size=(2, 5, D)).astype(np.float32)
+    h = x @ w1
+    cal = Calibration("x", {"l2": np.full(H, 3.0, np.float32)})
+    q, _ = quantize_graph(model, cal, {"l1.weight": w1.T, "l2.weight": w2.T}, outliers=0)
+    bias_now = {i.name: numpy_helper.to_array(i) for i in q.graph.initializer}["b2"]
+    assert np.array_equal(bias_now, b)
+    import onnxruntime as ort
+
+    y, y2 = ort.InferenceSession(q.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    assert np.allclose(y2 - y, b, atol=1e-5)  # the other Add still adds the true bias
+    assert h is not None

@@ -143,6 +143,8 @@ def test_auto_with_a_dtype_means_torch_in_that_type(tiny_path):
 def test_bf16_runtime_loads_bf16_weights(tiny_path):
     clf = load_classifier(tiny_path, runtime="bf16", device="cpu")
     assert clf.runtime == "bf16" and next(clf.model.parameters()).dtype == torch.bfloat16
+    same = load_classifier(tiny_path, runtime="bf16", device="cpu", dtype=torch.bfloat16)  # a torch dtype too
+    assert next(same.model.parameters()).dtype == torch.bfloat16
 
 
 def test_int8_without_a_calibration_says_how_to_make_one(tiny_path, tmp_path):
@@ -153,6 +155,39 @@ def test_int8_without_a_calibration_says_how_to_make_one(tiny_path, tmp_path):
     (bare / "int8_calibration.json").unlink()
     with pytest.raises(ModelError, match="hasila-train calibrate"):
         OnnxTokenClassifier.load(bare, variant="int8")
+
+
+def test_a_new_calibration_builds_a_new_int8_graph(tiny_path, tmp_path):
+    import shutil
+
+    other = tmp_path / "recalibrated"
+    shutil.copytree(tiny_path, other)
+    first = onnx_runtime.build(other, "int8")
+    cal = json.loads((other / "int8_calibration.json").read_text(encoding="utf-8"))
+    name = sorted(cal["inputs"])[0]
+    cal["inputs"][name][0] = cal["inputs"][name][0] * 2 + 1
+    (other / "int8_calibration.json").write_text(json.dumps(cal), encoding="utf-8")
+    second = onnx_runtime.build(other, "int8")
+    assert second != first and second.exists() and first.exists()
+
+
+def test_auto_falls_back_to_fp32_on_a_stale_calibration(tiny_path, tmp_path, caplog):
+    import shutil
+
+    other = tmp_path / "stale"
+    shutil.copytree(tiny_path, other)
+    cal = json.loads((other / "int8_calibration.json").read_text(encoding="utf-8"))
+    cal["tagger_sha256"] = "f" * 64
+    (other / "int8_calibration.json").write_text(json.dumps(cal), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="hasila.onnx"):
+        assert resolve_runtime("auto", "cpu", other, flags=frozenset({"avx512_vnni"})) == "onnx"
+    assert "another tagger" in caplog.text
+
+
+def test_explicit_int8_without_vnni_warns(caplog):
+    with caplog.at_level("WARNING", logger="hasila.onnx"):
+        assert resolve_runtime("int8", "cpu", flags=frozenset({"avx2"})) == "int8"
+    assert "VNNI" in caplog.text
 
 
 def test_int8_refuses_another_taggers_calibration(tiny_path, tmp_path):
@@ -180,6 +215,7 @@ def test_int8_graph_stays_close_to_fp32(tiny_path, onnx_clf):
     batches = padded_batches(onnx_clf, TEXTS + [LONG], batch_size=4)
     gap = logit_gap(onnx_clf, int8, batches)
     assert gap["argmax_changed"] < 0.01, gap
+    assert gap["max_abs_logit_diff"] > 0  # the int8 products are live, not every channel sent to fp32
     assert not any(p.suffix == ".onnx" for p in tiny_path.iterdir())
 
 
