@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 from bisect import bisect_left, bisect_right
-import datetime as dt
 import json
 import re
 import sys
@@ -28,7 +27,7 @@ from hasila.infer.assembly import assemble_incidents
 from hasila.infer.normalize import NormalizedText, normalize
 from hasila.infer.types import Entity, Span
 from hasila.train.evaluate import IncidentDoc, incident_metrics
-from hasila.train.gold import gold_documents
+from hasila.train.gold import article_date, gold_documents, gold_inputs
 from quantity_scan import find_quantities  # benchmarks/ (the script's folder)
 
 KILLED_CUE = re.compile(r"قتل|قتيل|قتلى|مقتل|مصرع|حتف|استشهاد|شهيد|شهداء|ذبح|أعدم|اعدام|إعدام")
@@ -71,14 +70,6 @@ def regex_entities(norm: NormalizedText) -> list[Entity]:
     return out
 
 
-def article_date(doc) -> dt.date | None:
-    d = (doc.meta or {}).get("date")
-    try:
-        return dt.date.fromisoformat(str(d)[:10]) if d else None
-    except ValueError:
-        return None
-
-
 def run(split: str, model: str | None) -> dict:
     docs = gold_documents(split)
     results = {}
@@ -93,13 +84,12 @@ def run(split: str, model: str | None) -> dict:
         results[name] = incident_metrics(items)
         results[name]["seconds"] = round(time.perf_counter() - t, 2)
     if model:
-        from hasila.infer.inputs import InputDoc
         from hasila.infer.pipeline import Extractor
         from hasila.train.evaluate import incidents_from_record
 
         t = time.perf_counter()
         extractor = Extractor(model=model, device="cpu")
-        inputs = [InputDoc(doc_id=d.doc_id, text=d.text, date=article_date(d)) for d in docs]
+        inputs = gold_inputs(docs)
         items = []
         for doc, record in zip(docs, extractor.extract(inputs)):
             items.append(IncidentDoc(doc.doc_id, doc.incidents, incidents_from_record(record, doc.doc_id), doc.kind == "hard_negative"))

@@ -137,6 +137,15 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def in_own_process(fn, *args):
+    """``fn(*args)`` in a fresh (spawned) process: its own imports, model and peak memory."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        return child.submit(fn, *args).result()
+
+
 def naive_side(model_path: str, device: str, articles: list[dict], batch_size: int, stride: int, repeats: int,
                threads: int | None, dtype: str | None = None) -> dict:
     """The naive side in a fresh process (spawned): its time, incidents and peak RSS."""
@@ -274,15 +283,11 @@ def main(argv: list[str] | None = None) -> int:
               f"({len(some)} articles encoded beforehand: the ceiling the model sets)")
 
     if not args.no_naive:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         stride = min(128, clf.window // 4)
         naive_articles = articles[: args.naive_n] if args.naive_n else articles
         naive_tokens = count_tokens(clf, naive_articles) if args.naive_n else tokens
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
-            naive = child.submit(naive_side, model_path, device, naive_articles, args.batch_size, stride, args.repeats,
-                                 args.threads, args.naive_dtype).result()
+        naive = in_own_process(naive_side, model_path, device, naive_articles, args.batch_size, stride, args.repeats,
+                               args.threads, args.naive_dtype)
         t_n, inc_n = naive["seconds"], naive["incidents"]
         n_n = len(naive_articles)
         figures["naive"] = {"seconds": t_n, "articles": n_n, "articles_per_s": n_n / t_n,
@@ -296,14 +301,10 @@ def main(argv: list[str] | None = None) -> int:
         figures["load_average_end"] = __import__("os").getloadavg()
 
     if args.also:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         figures["also"] = {}
         for runtime in args.also:
-            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
-                r = child.submit(hasila_side, model_path, runtime, device, articles, args.batch_size, args.repeats,
-                                 args.threads).result()
+            r = in_own_process(hasila_side, model_path, runtime, device, articles, args.batch_size, args.repeats,
+                               args.threads)
             r.update(articles_per_s=len(articles) / r["seconds"], tokens_per_s=tokens / r["seconds"])
             if "naive" in figures:
                 r["speedup"] = r["articles_per_s"] / figures["naive"]["articles_per_s"]

@@ -37,17 +37,11 @@ def _digest(norm_text: str, words: list[tuple[int, int]]) -> str:
 
 
 def _gold_inputs() -> Iterator[tuple[str, Any]]:
-    from hasila.infer.inputs import InputDoc
-    from hasila.train.gold import gold_documents
+    from hasila.train.gold import gold_documents, gold_inputs
 
     for split in ("train", "dev", "test"):
-        for doc in gold_documents(split):
-            d = (doc.meta or {}).get("date")
-            try:
-                date = dt.date.fromisoformat(str(d)[:10]) if d else None
-            except ValueError:
-                date = None
-            yield f"gold-{split}", InputDoc(doc_id=doc.doc_id, text=doc.text, date=date)
+        for doc in gold_inputs(gold_documents(split)):
+            yield f"gold-{split}", doc
 
 
 def _example_inputs() -> Iterator[tuple[str, Any]]:

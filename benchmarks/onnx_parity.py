@@ -41,17 +41,16 @@ def sensitivity(model: str, docs, n_docs: int) -> list[dict]:
 
     import numpy as np
     import onnx
-    from safetensors.numpy import load_file
 
     from hasila.infer.int8 import quantize_graph
     from hasila.infer.model import TokenClassifier
-    from hasila.infer.onnx_runtime import build, load_calibration, make_session, weights_sha256
+    from hasila.infer.onnx_runtime import build, checkpoint_state, load_calibration, make_session, weights_sha256
     from hasila.train.runtime_parity import padded_batches
 
     clf = TokenClassifier.load(model, device="cpu")
     fp32 = build(model, "fp32")
     cal = load_calibration(Path(model), weights_sha256(Path(model)))
-    state = load_file(str(Path(model) / "model.safetensors"))
+    state = checkpoint_state(Path(model))
     ref = make_session(fp32)
     batches = padded_batches(clf, [d.text for d in docs[:n_docs]])
     ref_out = [ref.run(["logits"], {"input_ids": i, "attention_mask": a})[0] for i, a in batches]

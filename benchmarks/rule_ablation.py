@@ -14,7 +14,6 @@ figures only, never for tuning).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 import time
@@ -23,14 +22,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from identity_check import cached_entities, load_cache  # noqa: E402
-
-
-def article_date(doc) -> dt.date | None:
-    d = (doc.meta or {}).get("date")
-    try:
-        return dt.date.fromisoformat(str(d)[:10]) if d else None
-    except ValueError:
-        return None
 
 
 def build_cache(split: str, docs, model: str | None, path: Path) -> None:
@@ -59,7 +50,7 @@ def run(split: str, model: str | None, cache: Path | None) -> dict:
     from hasila.infer.casualty import complete_count_lists, read_counts
     from hasila.infer.normalize import normalize
     from hasila.train.evaluate import IncidentDoc, incident_metrics
-    from hasila.train.gold import gold_documents
+    from hasila.train.gold import article_date, gold_documents
 
     docs = gold_documents(split)
     path = cache or Path("runs/rule_ablation") / f"{split}.jsonl"

@@ -209,7 +209,6 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
     const("q8_inv255", np.array(1 / 255.0, np.float32))
     before: dict[str, list[Any]] = {}  # node name -> nodes to put before it
     replace: dict[str, list[Any]] = {}  # node name -> its replacement
-    bias_shift: dict[str, np.ndarray] = {}  # bias initializer -> constant to add to it
     drop: set[str] = set()  # outputs of the bias Adds a Gemm took over
     const("q8_pad1", np.array([0, 0, 0, 1], np.int64))
     for gi, (x, members) in enumerate(groups.items()):
@@ -278,8 +277,9 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
                           helper.make_node("Gemm", [p + "xl1", const(p + f"wl{k}", w_aug), p + f"y2d{k}"], [p + f"g{k}"]),
                           helper.make_node("Shape", [int8_out], [p + f"sh{k}"]),
                           helper.make_node("Reshape", [p + f"g{k}", p + f"sh{k}"], [out])]
-            elif bias is not None:
-                bias_shift[bias] = bias_shift.get(bias, 0) + correction
+            elif bias is not None:  # the bias is this layer's alone (_bias_of): fold the correction in
+                b = numpy_helper.to_array(inits[bias]).astype(np.float32) + correction
+                inits[bias].CopyFrom(numpy_helper.from_array(b, bias))
             elif shift is not None:
                 nodes[-1].output[0] = p + f"yc{k}"
                 nodes.append(helper.make_node("Add", [p + f"yc{k}", const(p + f"c{k}", correction.astype(np.float32))], [y]))
@@ -293,9 +293,6 @@ def quantize_graph(model: Any, calibration: Calibration, state: Mapping[str, np.
         new_nodes += replace.get(n.name, [n])
     del g.node[:]
     g.node.extend(new_nodes)
-    for name, delta in bias_shift.items():
-        b = numpy_helper.to_array(inits[name]).astype(np.float32) + delta
-        inits[name].CopyFrom(numpy_helper.from_array(b.astype(np.float32), name))
     g.initializer.extend(added)
     used = {i for n in g.node for i in n.input} | {o.name for o in g.output}
     live = [i for i in g.initializer if i.name in used]

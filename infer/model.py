@@ -56,12 +56,20 @@ def weights_sha256(model_dir: Path) -> str | None:
                    if p.is_file() and p.name.endswith(_WEIGHT_SUFFIXES) and p.name != "heads.safetensors")
     if not files:
         return None
-    digest = hashlib.sha256()
-    for path in files:
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+    # Loading a model asks several times (the runtime's choice, the derived graph's name, the
+    # records' model info): hash each set of files once while none of them changes.
+    key = tuple((str(p.resolve()), st.st_size, st.st_mtime_ns) for p in files for st in (p.stat(),))
+    if key not in _SHA256_SEEN:
+        digest = hashlib.sha256()
+        for path in files:
+            with path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+        _SHA256_SEEN[key] = digest.hexdigest()
+    return _SHA256_SEEN[key]
+
+
+_SHA256_SEEN: dict[tuple[tuple[str, int, int], ...], str] = {}
 
 
 def check_bio_labels(id2label: dict[int, str]) -> tuple[str, ...]:

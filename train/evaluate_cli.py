@@ -204,15 +204,11 @@ def scored_doc(doc: Any, record: dict[str, Any]) -> Any:
 
 def run_pipeline(model_dir: Path | None, docs: Sequence[Any]) -> dict[str, dict[str, Any]]:
     """Extraction records for gold documents (their meta date as the article date)."""
-    from hasila.infer.inputs import InputDoc
     from hasila.infer.pipeline import Extractor
+    from hasila.train.gold import gold_inputs
 
     extractor = Extractor(str(model_dir))
-    inputs = []
-    for d in docs:
-        date = d.meta.get("date") if isinstance(d.meta, dict) else None
-        inputs.append(InputDoc(d.doc_id, d.text, date=dt.date.fromisoformat(date) if date else None))
-    return {r["doc_id"]: r for r in extractor.extract(inputs)}
+    return {r["doc_id"]: r for r in extractor.extract(gold_inputs(docs))}
 
 
 def read_predictions(path: Path) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 from hasila.infer.labels import LABELS
 from hasila.infer.types import HasilaError
@@ -101,6 +104,24 @@ def gold_documents(
             logging.getLogger("hasila.gold").warning("%d gold documents have no split yet and are left out (run hasila-annotate split)", len(unsplit))
             docs = [d for d in docs if d.doc_id not in set(unsplit)]
     return [d for d in docs if document_split(d, table) == wanted]
+
+
+def article_date(doc: Any) -> "dt.date | None":
+    """A gold document's article date (its meta ``date``), or None if it has none or it does not parse."""
+    import datetime as dt
+
+    d = doc.meta.get("date") if isinstance(doc.meta, dict) else None
+    try:
+        return dt.date.fromisoformat(str(d)[:10]) if d else None
+    except ValueError:
+        return None
+
+
+def gold_inputs(docs: Sequence[Any]) -> list[Any]:
+    """Gold documents as the pipeline's inputs (id, text, article date)."""
+    from hasila.infer.inputs import InputDoc
+
+    return [InputDoc(d.doc_id, d.text, date=article_date(d)) for d in docs]
 
 
 def documents_to_rows(docs: Sequence[Any]) -> list[dict[str, Any]]:

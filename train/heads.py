@@ -55,12 +55,11 @@ class Cached:
 
 def run_model(model_dir: str, docs: Sequence[Any], batch_size: int = 16) -> list[Cached]:
     """Word scores and vectors of gold documents through the runtime's own steps."""
-    import datetime as dt
 
     from hasila.infer.casualty import complete_count_lists, read_counts
     from hasila.infer.decode import decode_entities
     from hasila.infer.figures import whole_figures
-    from hasila.infer.inputs import InputDoc
+    from hasila.train.gold import gold_inputs
     from hasila.infer.model import TokenClassifier, word_predictions
     from hasila.infer.pipeline import _encode_prepared, _prepare
 
@@ -70,11 +69,7 @@ def run_model(model_dir: str, docs: Sequence[Any], batch_size: int = 16) -> list
     out: list[Cached] = []
     for b in range(0, len(docs), 64):
         chunk = docs[b:b + 64]
-        inputs = []
-        for d in chunk:
-            date = d.meta.get("date") if isinstance(d.meta, dict) else None
-            inputs.append(InputDoc(d.doc_id, d.text, date=dt.date.fromisoformat(date) if date else None))
-        prepared = _encode_prepared([_prepare(x, info) for x in inputs], clf.encoder, info)
+        prepared = _encode_prepared([_prepare(x, info) for x in gold_inputs(chunk)], clf.encoder, info)
         ok = [p for p in prepared if not isinstance(p, dict)]
         scores = clf.score([p.encoded for p in ok], batch_size=batch_size)
         by_id = {p.doc.doc_id: (p, s) for p, s in zip(ok, scores)}

@@ -17,7 +17,6 @@ slice with a tiny model).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -27,18 +26,9 @@ MAX_F1_DROP = 0.5  # points
 MIN_SAME_FIGURES = 0.97
 
 
-def gold_inputs(docs: Sequence[Any]) -> list[Any]:
-    from hasila.infer.inputs import InputDoc
-
-    out = []
-    for d in docs:
-        date = d.meta.get("date") if isinstance(d.meta, dict) else None
-        out.append(InputDoc(d.doc_id, d.text, date=dt.date.fromisoformat(date[:10]) if date else None))
-    return out
-
-
 def run_records(classifier: Any, docs: Sequence[Any], batch_size: int = 16) -> dict[str, dict[str, Any]]:
     from hasila.infer.pipeline import Extractor
+    from hasila.train.gold import gold_inputs
 
     extractor = Extractor(classifier, batch_size=batch_size)
     return {r["doc_id"]: r for r in extractor.extract(gold_inputs(docs))}

@@ -4,6 +4,7 @@ the parts of figures that make no incident (A3d)."""
 from __future__ import annotations
 
 import re
+from typing import Callable, Iterable
 
 from hasila.infer.actors import victims_conflict
 from hasila.infer.assembly.cues import (NEW_CASUALTY_VERB, TOTAL_CUE)
@@ -39,6 +40,26 @@ def _split_parts(total: Figure, parts: list[Figure], folded: str) -> None:
         total.parts.append(p)
 
 
+def _adding_up(total: Figure, figures: Iterable[Figure], beyond: Callable[[Figure], bool],
+               stop_roles: tuple[str, ...]) -> tuple[list[Figure], int]:
+    """Figures of ``total``'s kind, in the order given, until one is ``beyond`` reach, has a role
+    in ``stop_roles``, is already part of a whole, or the running sum reaches the total; and that sum."""
+    parts: list[Figure] = []
+    running = 0
+    for f in figures:
+        if beyond(f):
+            break
+        if f.label != total.label:
+            continue
+        if f.role in stop_roles or f.of_total or f.whole or f.value is None:
+            break
+        running += f.value
+        parts.append(f)
+        if running >= total.value:
+            break
+    return parts, running
+
+
 def _find_totals_after_parts(all_figs: list[Figure], folded: str) -> None:
     """A4, told the other way: «5 في إدلب و3 في حلب … ليرتفع عدد القتلى إلى 8»."""
     for j, total in enumerate(all_figs):
@@ -46,19 +67,9 @@ def _find_totals_after_parts(all_figs: list[Figure], folded: str) -> None:
             continue
         if not TOTAL_CUE.search(folded[total.clause[0] : total.start]):
             continue
-        parts: list[Figure] = []
-        running = 0
-        for f in reversed(all_figs[:j]):
-            if f.sentence.index < total.sentence.index - 1:
-                break
-            if f.label != total.label:
-                continue
-            if f.role in (*NO_INCIDENT_ROLES, "total", "part") or f.of_total or f.whole or f.value is None:
-                break
-            running += f.value
-            parts.insert(0, f)
-            if running >= total.value:
-                break
+        parts, running = _adding_up(total, reversed(all_figs[:j]), lambda f: f.sentence.index < total.sentence.index - 1,
+                                    (*NO_INCIDENT_ROLES, "total", "part"))
+        parts.reverse()
         if len(parts) >= 2 and running == total.value:
             if total.campaign and not all(p.place is not None for p in parts):
                 continue  # a campaign's toll by side or kind stays cumulative
@@ -74,19 +85,8 @@ def _find_breakdowns(all_figs: list[Figure], folded: str) -> None:
         # A3c: a week's toll (cumulative) broken down by place is its attacks (G2)
         if total.role in (*NO_INCIDENT_ROLES, "update", "total") and not total.campaign:
             continue
-        parts: list[Figure] = []
-        running = 0
-        for f in all_figs[i + 1 :]:
-            if f.sentence.index > total.sentence.index + 1:
-                break
-            if f.label != total.label:
-                continue
-            if f.role in (*NO_INCIDENT_ROLES, "update", "total") or f.of_total or f.whole or f.value is None:
-                break
-            running += f.value
-            parts.append(f)
-            if running >= total.value:
-                break
+        parts, running = _adding_up(total, all_figs[i + 1 :], lambda f: f.sentence.index > total.sentence.index + 1,
+                                    (*NO_INCIDENT_ROLES, "update", "total"))
         if len(parts) >= 2 and running == total.value:
             _split_parts(total, parts, folded)
 
